@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "smb3fs",
+    products: [
+        .executable(name: "smb3fs", targets: ["smb3fs"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CGSSAPI", providers: [.apt(["libkrb5-dev"])]),
+
+        .target(name: "SMBProtocol"),
+        .target(name: "SMBCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "SMBAuth", dependencies: ["SMBCrypto", "CGSSAPI"]),
+        .target(name: "SMBClient", dependencies: [
+            "SMBProtocol", "SMBCrypto", "SMBAuth",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "SMBFS", dependencies: [
+            "SMBClient", "SMBProtocol",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "FUSEAdapter", dependencies: [
+            "SMBFS", "CFuse3",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "smb3fs", dependencies: [
+            "FUSEAdapter", "SMBFS", "SMBClient",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "SMBProtocolTests", dependencies: ["SMBProtocol"]),
+        .testTarget(name: "SMBCryptoTests", dependencies: ["SMBCrypto"]),
+        .testTarget(name: "SMBAuthTests", dependencies: ["SMBAuth", "SMBCrypto"]),
+        .testTarget(name: "SMBClientTests", dependencies: ["SMBClient", "SMBProtocol"]),
+        .testTarget(name: "SMBFSTests", dependencies: ["SMBFS", "SMBClient"]),
+        .testTarget(name: "MountTests"),
+    ]
+)

@@ -1,0 +1,102 @@
+import CFuse3
+import Logging
+import SMBFS
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum MountError: Error, CustomStringConvertible {
+    case session(String)
+    case mount(String)
+    public var description: String {
+        switch self {
+        case .session(let s): return s
+        case .mount(let s): return s
+        }
+    }
+}
+
+/// Mounts a Filesystem with libfuse3's low-level API and runs its session loop.
+public enum FUSEMount {
+    /// Blocks until the filesystem is unmounted (fusermount3 -u, umount) or SIGTERM/SIGINT/SIGHUP.
+    /// `mounted` is called once the kernel mount exists.
+    public static func run(fs: Filesystem, mountpoint: String, fsname: String, fuseOptions: [String],
+                           logger: Logger, mounted: () -> Void) throws {
+        var args = fuse_args(argc: 0, argv: nil, allocated: 0)
+        defer { fuse_opt_free_args(&args) }
+        let opts = (["fsname=" + fsname, "subtype=smb3fs"] + fuseOptions).map(escape).joined(separator: ",")
+        for a in ["smb3fs", "-o", opts] { _ = fuse_opt_add_arg(&args, a) }
+
+        let ctx = Context(fs: fs, timeout: fs.options.attributeTimeout, logger: logger)
+        let userdata = Unmanaged.passRetained(ctx)
+        defer { userdata.release() }
+        var ops = Operations.table()
+        guard let se = fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, userdata.toOpaque()) else {
+            throw MountError.session("cannot start a FUSE session (options: \(opts))")
+        }
+        defer { fuse_session_destroy(se) }
+        // A daemon started with `&` from a script inherits SIGINT ignored; libfuse only installs
+        // its handler where the disposition is the default.
+        signal(SIGINT, SIG_DFL)
+        guard fuse_set_signal_handlers(se) == 0 else { throw MountError.session("cannot install signal handlers") }
+        defer { fuse_remove_signal_handlers(se) }
+        guard fuse_session_mount(se, mountpoint) == 0 else {
+            throw MountError.mount("cannot mount on \(mountpoint) (is /dev/fuse available and fuse3 installed?)")
+        }
+        raiseReadAhead(mountpoint: mountpoint, logger: logger)
+        mounted()
+        let rc = fuse_session_loop(se)
+        fuse_session_unmount(se)
+        logger.info("unmounted", metadata: ["loop": "\(rc)"])
+    }
+
+    /// libfuse splits -o values at commas; a comma inside a value is escaped with a backslash.
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            if c == "\\" || c == "," { out.append("\\") }
+            out.append(c)
+        }
+        return out
+    }
+
+    /// Buffered reads reach FUSE in read_ahead_kb units (128 KiB by default); SMB reads are
+    /// cheaper in 1 MiB units. Root can raise it for this mount's bdi, found in mountinfo
+    /// without calling into the mount itself.
+    static func raiseReadAhead(mountpoint: String, logger: Logger) {
+        guard geteuid() == 0, let f = fopen("/proc/self/mountinfo", "r") else { return }
+        defer { fclose(f) }
+        var device: String?
+        var line: UnsafeMutablePointer<CChar>?
+        var cap = 0
+        defer { free(line) }
+        while getline(&line, &cap, f) > 0, let l = line {
+            let fields = String(cString: l).split(separator: " ")
+            if fields.count > 4, unescapeMountinfo(String(fields[4])) == mountpoint { device = String(fields[2]) }
+        }
+        guard let device else { return }
+        let path = "/sys/class/bdi/\(device)/read_ahead_kb"
+        guard let out = fopen(path, "w") else { return }
+        fputs("1024\n", out)
+        fclose(out)
+        logger.debug("read_ahead_kb raised", metadata: ["bdi": "\(device)"])
+    }
+
+    static func unescapeMountinfo(_ s: String) -> String {
+        // mountinfo escapes space, tab, newline and backslash as \ooo.
+        var out: [UInt8] = []
+        let b = Array(s.utf8)
+        var i = 0
+        while i < b.count {
+            if b[i] == 0x5C, i + 3 < b.count,
+               let v = UInt8(String(decoding: b[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
+                out.append(v)
+                i += 4
+            } else {
+                out.append(b[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,154 @@
+import CFuse3
+import Logging
+import SMBFS
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What every callback reaches through the session's userdata.
+final class Context: Sendable {
+    let fs: Filesystem
+    let timeout: Double
+    let logger: Logger
+    init(fs: Filesystem, timeout: Double, logger: Logger) {
+        self.fs = fs
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    static func of(_ req: fuse_req_t?) -> Context {
+        Unmanaged<Context>.fromOpaque(fuse_req_userdata(req)!).takeUnretainedValue()
+    }
+}
+
+/// The libfuse low-level operations table. Every callback copies its arguments, starts a Task
+/// and returns; the Task replies when SMBFS answers.
+enum Operations {
+    static func table() -> fuse_lowlevel_ops {
+        var ops = fuse_lowlevel_ops()
+
+        ops.`init` = { userdata, conn in
+            guard let conn else { return }
+            conn.pointee.max_readahead = 1 << 20
+            conn.pointee.max_write = 1 << 20
+            // Writeback caching would make the kernel ignore the server's file sizes.
+            conn.pointee.want &= ~UInt32(FUSE_CAP_WRITEBACK_CACHE)
+        }
+
+        ops.lookup = { req, parent, name in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            guard let name, let n = String(validatingCString: name) else { return r.error(ENOENT) }
+            Task {
+                do {
+                    let e = try await ctx.fs.lookup(parent: parent, name: n)
+                    var p = Convert.entry(e, timeout: ctx.timeout)
+                    ctx.fs.remember(e, parent: parent)
+                    fuse_reply_entry(r.raw, &p)
+                } catch { r.error(error) }
+            }
+        }
+
+        ops.forget = { req, ino, nlookup in
+            Context.of(req).fs.forget(ino, count: nlookup)
+            fuse_reply_none(req)
+        }
+
+        ops.forget_multi = { req, count, forgets in
+            let fs = Context.of(req).fs
+            if let forgets {
+                for i in 0..<count { fs.forget(forgets[i].ino, count: forgets[i].nlookup) }
+            }
+            fuse_reply_none(req)
+        }
+
+        ops.getattr = { req, ino, _ in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            Task {
+                do {
+                    var st = Convert.stat(try await ctx.fs.getattr(ino))
+                    fuse_reply_attr(r.raw, &st, ctx.timeout)
+                } catch { r.error(error) }
+            }
+        }
+
+        ops.opendir = { req, ino, fi in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            var info = fi?.pointee ?? fuse_file_info()
+            Task {
+                do {
+                    info.fh = try await ctx.fs.opendir(ino)
+                    fuse_reply_open(r.raw, &info)
+                } catch { r.error(error) }
+            }
+        }
+
+        ops.readdirplus = { req, ino, size, off, fi in
+            let ctx = Context.of(req)
+            guard let fh = fi?.pointee.fh else { fuse_reply_err(req, EBADF); return }
+            Directory.readdirplus(req: req!, ctx: ctx, dir: ino, handle: fh, size: size, offset: Int(off))
+        }
+
+        ops.readdir = { req, ino, size, off, fi in
+            let ctx = Context.of(req)
+            guard let fh = fi?.pointee.fh else { fuse_reply_err(req, EBADF); return }
+            Directory.readdir(req: req!, ctx: ctx, dir: ino, handle: fh, size: size, offset: Int(off))
+        }
+
+        ops.releasedir = { req, _, fi in
+            if let fh = fi?.pointee.fh { Context.of(req).fs.releasedir(handle: fh) }
+            fuse_reply_err(req, 0)
+        }
+
+        ops.open = { req, ino, fi in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            var info = fi?.pointee ?? fuse_file_info()
+            let writable = (info.flags & O_ACCMODE) != O_RDONLY || (info.flags & O_TRUNC) != 0
+            Task {
+                do {
+                    info.fh = try await ctx.fs.open(ino, writable: writable)
+                    fuse_reply_open(r.raw, &info)
+                } catch { r.error(error) }
+            }
+        }
+
+        ops.read = { req, _, size, off, fi in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            guard let fh = fi?.pointee.fh else { return r.error(EBADF) }
+            Task {
+                do {
+                    let data = try await ctx.fs.read(handle: fh, offset: UInt64(off), size: size)
+                    data.withUnsafeBytes { b in
+                        _ = fuse_reply_buf(r.raw, b.baseAddress?.assumingMemoryBound(to: CChar.self), b.count)
+                    }
+                } catch { r.error(error) }
+            }
+        }
+
+        ops.release = { req, _, fi in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            guard let fh = fi?.pointee.fh else { return r.error(0) }
+            Task {
+                await ctx.fs.release(handle: fh)
+                r.error(0)
+            }
+        }
+
+        ops.statfs = { req, _ in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            Task {
+                do {
+                    var v = Convert.statvfs(try await ctx.fs.statfs())
+                    fuse_reply_statfs(r.raw, &v)
+                } catch { r.error(error) }
+            }
+        }
+        return ops
+    }
+}

@@ -1,0 +1,60 @@
+import CFuse3
+import SMBFS
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A FUSE request handle that may be replied to from any thread. libfuse's reply functions are
+/// thread-safe; each request is replied to exactly once.
+struct Request: @unchecked Sendable {
+    let raw: fuse_req_t
+}
+
+/// Converts SMBFS values to the C structures libfuse replies with.
+enum Convert {
+    static func stat(_ a: Attributes) -> stat {
+        var st = Glibc.stat()
+        st.st_ino = UInt(a.ino)
+        st.st_mode = (a.kind == .directory ? S_IFDIR : S_IFREG) | mode_t(a.permissions & 0o7777)
+        st.st_nlink = UInt(a.nlink)
+        st.st_uid = a.uid
+        st.st_gid = a.gid
+        st.st_size = off_t(clamping: a.size)
+        st.st_blksize = 65536
+        st.st_blocks = blkcnt_t(clamping: (a.allocationSize + 511) / 512)
+        st.st_atim = timespec(a.atime.unix)
+        st.st_mtim = timespec(a.mtime.unix)
+        st.st_ctim = timespec(a.ctime.unix)
+        return st
+    }
+
+    static func timespec(_ t: (seconds: Int64, nanoseconds: Int64)) -> Glibc.timespec {
+        Glibc.timespec(tv_sec: Int(t.seconds), tv_nsec: Int(t.nanoseconds))
+    }
+
+    static func entry(_ e: Filesystem.Entry, timeout: Double) -> fuse_entry_param {
+        var p = fuse_entry_param()
+        p.ino = e.attributes.ino
+        p.generation = 1
+        p.attr = stat(e.attributes)
+        p.attr_timeout = timeout
+        p.entry_timeout = timeout
+        return p
+    }
+
+    static func statvfs(_ s: FSStats) -> statvfs {
+        var v = Glibc.statvfs()
+        v.f_bsize = UInt(s.blockSize)
+        v.f_frsize = UInt(s.blockSize)
+        v.f_blocks = fsblkcnt_t(s.blocks)
+        v.f_bfree = fsblkcnt_t(s.blocksFree)
+        v.f_bavail = fsblkcnt_t(s.blocksAvailable)
+        v.f_namemax = UInt(s.nameMax)
+        return v
+    }
+}
+
+extension Request {
+    func error(_ e: Error) { fuse_reply_err(raw, ErrnoMapping.errno(for: e)) }
+    func error(_ code: Int32) { fuse_reply_err(raw, code) }
+}

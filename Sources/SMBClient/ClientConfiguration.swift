@@ -1,0 +1,27 @@
+import Logging
+import SMBAuth
+import SMBProtocol
+
+/// What a mount asks of the client layer.
+public struct ClientConfiguration: Sendable {
+    public var host: String
+    public var port: Int = 445
+    public var share: String
+    /// Dialects offered, lowest first (`vers=`).
+    public var dialects: [Dialect] = Dialect.allCases
+    public var credentials: NTLMCredentials
+    /// Sign every request and require signed responses. Only `nosign` turns it off.
+    public var signing = true
+    public var connectTimeout: Duration = .seconds(10)
+    public var requestTimeout: Duration = .seconds(60)
+    /// Largest READ payload asked for; the server's MaxReadSize caps it.
+    public var maxIOSize = 1 << 20
+    public var logger: Logger
+
+    public init(host: String, share: String, credentials: NTLMCredentials, logger: Logger) {
+        self.host = host
+        self.share = share
+        self.credentials = credentials
+        self.logger = logger
+    }
+}

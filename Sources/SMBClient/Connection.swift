@@ -1,0 +1,338 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SMBCrypto
+import SMBProtocol
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A response as received: its decoded header and the whole message (header + body).
+public struct Response: Sendable {
+    public let header: Header
+    public let message: [UInt8]
+    /// The request as sent, when asked for (the preauth integrity hash needs it).
+    let request: [UInt8]?
+}
+
+/// One TCP connection to a server (MS-SMB2 3.2.1.2 Connection): the command sequence window,
+/// outstanding requests keyed by MessageId, and the signing state of the session bound to it.
+/// All mutable state is in one Mutex; I/O goes through the NIO channel.
+final class Connection: Sendable {
+    struct Pending {
+        let command: Command
+        let continuation: CheckedContinuation<Response, Error>
+        /// The response must carry a valid signature (MS-SMB2 3.2.5.1.3).
+        let mustVerify: Bool
+        let request: [UInt8]?
+        var timeout: Scheduled<Void>?
+    }
+
+    struct State {
+        var channel: Channel?
+        var window = CreditWindow()
+        var pending: [UInt64: Pending] = [:]
+        var creditWaiters: [(charge: Int, continuation: CheckedContinuation<UInt64, Error>)] = []
+        var failure: SMBError?
+        /// Connection.Dialect once negotiated.
+        var dialect: Dialect?
+        var largeMTU = false
+        /// Session.SessionId and Session.SigningKey as a signer, once the session is set up.
+        var sessionId: UInt64 = 0
+        var signer: MessageSigner?
+        var signingRequired = false
+    }
+
+    let label: String
+    let logger: Logger
+    let frameLimit = FrameLimit(Connection.initialFrameLimit)
+    let requestTimeout: TimeAmount
+    private let state = Mutex(State())
+
+    /// Before NEGOTIATE has told us the server's sizes: enough for any NEGOTIATE or
+    /// SESSION_SETUP response (security blobs are a few KiB).
+    static let initialFrameLimit = 256 * 1024
+    /// Headroom above the largest payload for headers and compound framing.
+    static let frameHeadroom = 64 * 1024
+
+    init(label: String, logger: Logger, requestTimeout: TimeAmount) {
+        self.label = label
+        var l = logger
+        l[metadataKey: "conn"] = "\(label)"
+        self.logger = l
+        self.requestTimeout = requestTimeout
+    }
+
+    /// Opens the TCP connection (Direct TCP, port 445 unless told otherwise).
+    static func open(host: String, port: Int, connectTimeout: TimeAmount, requestTimeout: TimeAmount,
+                     logger: Logger) async throws -> Connection {
+        let conn = Connection(label: "\(host):\(port)", logger: logger, requestTimeout: requestTimeout)
+        let limit = conn.frameLimit
+        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(connectTimeout)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
+            .channelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture {
+                    try ch.pipeline.syncOperations.addHandler(ByteToMessageHandler(DirectTCPFrameDecoder(limit: limit)))
+                    try ch.pipeline.syncOperations.addHandler(FrameReceiver(sink: conn))
+                }
+            }
+        let channel: Channel
+        do {
+            channel = try await bootstrap.connect(host: host, port: port).get()
+        } catch {
+            throw SMBError.connectFailed("cannot connect to \(host) port \(port): \(Self.describe(error))")
+        }
+        conn.state.withLock { $0.channel = channel }
+        conn.logger.info("connected")
+        return conn
+    }
+
+    /// A one-line reason for a failed connect: "connection refused", "timed out", ...
+    static func describe(_ error: Error) -> String {
+        if let e = error as? NIOConnectionError {
+            if let first = e.connectionErrors.first { return describe(first.error) }
+            if e.dnsAError != nil || e.dnsAAAAError != nil { return "host name not found" }
+            return "no address to connect to"
+        }
+        if let e = error as? IOError { return String(cString: strerror(e.errnoCode)).lowercased() }
+        if case ChannelError.connectTimeout = error { return "timed out" }
+        return "\(error)"
+    }
+
+    // MARK: - session state
+
+    func setNegotiated(dialect: Dialect, largeMTU: Bool, maxPayload: Int) {
+        state.withLock { $0.dialect = dialect; $0.largeMTU = largeMTU }
+        frameLimit.set(min(DirectTCP.maxFrameLength, maxPayload + Self.frameHeadroom))
+    }
+
+    func setSession(id: UInt64, signer: MessageSigner?, signingRequired: Bool) {
+        state.withLock {
+            $0.sessionId = id
+            $0.signer = signer
+            $0.signingRequired = signingRequired
+        }
+    }
+
+    var sessionSigner: MessageSigner? { state.withLock { $0.signer } }
+
+    // MARK: - sending
+
+    /// Sends one request and waits for its final response, whatever its status.
+    /// `charge` is the number of 64 KiB units of payload (MS-SMB2 3.2.4.1.5).
+    func send(_ command: Command, body: [UInt8], treeId: UInt32 = 0, sessionId: UInt64? = nil,
+              charge requestedCharge: Int = 1, sign: Bool = true, keepRequest: Bool = false,
+              timeout: TimeAmount? = nil) async throws -> Response {
+        let (dialect, largeMTU) = state.withLock { ($0.dialect, $0.largeMTU) }
+        // Without LARGE_MTU (and always in 2.0.2) every request costs one credit and CreditCharge is 0.
+        let multiCredit = largeMTU && (dialect ?? .smb202) >= .smb210
+        let charge = multiCredit ? max(1, requestedCharge) : 1
+        let messageId = try await acquireMessageId(charge: charge)
+
+        var header = Header(command: command)
+        let (sid, signer, creditRequest, channel) = state.withLock { s in
+            (sessionId ?? s.sessionId, s.signer, s.window.creditRequest(charge: charge), s.channel)
+        }
+        header.creditCharge = multiCredit ? UInt16(charge) : 0
+        header.credits = creditRequest
+        header.messageId = messageId
+        header.treeId = treeId
+        header.sessionId = sid
+        let signing = sign && signer != nil && sid != 0
+        if signing { header.flags.insert(.signed) }
+
+        var w = WireWriter(capacity: Header.size + body.count)
+        header.encode(into: &w)
+        w.bytes(body)
+        var message = w.bytes
+        if signing, let signer {
+            do { try signer.sign(&message) } catch {
+                completeWithoutResponse()
+                throw SMBError.securityPolicy("cannot sign \(command): \(error)")
+            }
+        }
+        let length = message.count
+        guard length <= DirectTCP.maxFrameLength else {
+            completeWithoutResponse()
+            throw SMBError.unsupported("\(command) request of \(length) bytes is too large")
+        }
+        let mustVerify = signer != nil && sid != 0 && sign
+        let requestCopy = keepRequest ? message : nil
+
+        logger.debug("send", metadata: ["cmd": "\(command)", "mid": "\(messageId)", "len": "\(length)"])
+        let limit = timeout ?? requestTimeout
+        return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Response, Error>) in
+            let failure: SMBError? = state.withLock { s in
+                if let f = s.failure { return f }
+                guard let ch = s.channel else { return .connectionClosed("not connected") }
+                let timer = ch.eventLoop.scheduleTask(in: limit) { [weak self] () -> Void in
+                    self?.timedOut(messageId: messageId)
+                }
+                s.pending[messageId] = Pending(command: command, continuation: cont, mustVerify: mustVerify,
+                                               request: requestCopy, timeout: timer)
+                return nil
+            }
+            if let failure {
+                completeWithoutResponse()
+                cont.resume(throwing: failure)
+                return
+            }
+            guard let channel else { return }
+            var buffer = channel.allocator.buffer(capacity: DirectTCP.headerSize + length)
+            buffer.writeBytes(DirectTCP.frameHeader(length: length))
+            buffer.writeBytes(message)
+            channel.writeAndFlush(buffer).whenFailure { [weak self] error in
+                self?.fail(.connectionClosed("write failed: \(error)"))
+            }
+        }
+    }
+
+    private func completeWithoutResponse() {
+        let waiters = state.withLock { s in
+            s.window.completed()
+            return releaseWaiters(&s)
+        }
+        for (c, id) in waiters { c.resume(returning: id) }
+    }
+
+    private func acquireMessageId(charge: Int) async throws -> UInt64 {
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<UInt64, Error>) in
+            let immediate: Result<UInt64, SMBError>? = state.withLock { s in
+                if let f = s.failure { return .failure(f) }
+                if s.creditWaiters.isEmpty, let id = s.window.take(charge: charge) { return .success(id) }
+                if s.creditWaiters.isEmpty && s.window.wouldStall(charge: charge) {
+                    return .failure(.malformed("the server granted no credits"))
+                }
+                s.creditWaiters.append((charge, cont))
+                return nil
+            }
+            if let immediate { cont.resume(with: immediate) }
+        }
+    }
+
+    /// Takes credits for waiting requests, in order, while they fit.
+    private func releaseWaiters(_ s: inout State) -> [(CheckedContinuation<UInt64, Error>, UInt64)] {
+        var ready: [(CheckedContinuation<UInt64, Error>, UInt64)] = []
+        while let first = s.creditWaiters.first, let id = s.window.take(charge: first.charge) {
+            s.creditWaiters.removeFirst()
+            ready.append((first.continuation, id))
+        }
+        return ready
+    }
+
+    private func timedOut(messageId: UInt64) {
+        let (p, waiters) = state.withLock { s in
+            let p = s.pending.removeValue(forKey: messageId)
+            if p != nil { s.window.completed() }
+            return (p, releaseWaiters(&s))
+        }
+        for (c, id) in waiters { c.resume(returning: id) }
+        guard let p else { return }
+        logger.warning("request timed out", metadata: ["cmd": "\(p.command)", "mid": "\(messageId)"])
+        p.continuation.resume(throwing: SMBError.timeout(p.command))
+    }
+
+    // MARK: - receiving
+
+    /// Called by the channel for every Direct TCP frame; a frame may hold a chain of
+    /// compounded responses linked by NextCommand (MS-SMB2 3.2.5.1.9).
+    func didReceive(frame: [UInt8]) {
+        var offset = 0
+        while true {
+            let header: Header
+            do {
+                header = try Header.decode(frame, at: offset)
+            } catch {
+                fail(.malformed("\(error)"))
+                return
+            }
+            let next = Int(header.nextCommand)
+            let end: Int
+            if next == 0 {
+                end = frame.count
+            } else {
+                guard next >= Header.size, next % 8 == 0, next <= frame.count - offset else {
+                    fail(.malformed("bad NextCommand \(next)"))
+                    return
+                }
+                end = offset + next
+            }
+            let message = offset == 0 && end == frame.count ? frame : Array(frame[offset..<end])
+            handle(header: header, message: message)
+            if next == 0 { return }
+            offset = end
+        }
+    }
+
+    private func handle(header: Header, message: [UInt8]) {
+        guard header.flags.contains(.serverToRedir) else {
+            fail(.malformed("a request arrived from the server"))
+            return
+        }
+        // Oplock and lease break notifications use MessageId 0xFFFFFFFFFFFFFFFF (MS-SMB2 3.2.5.19).
+        if header.messageId == UInt64.max {
+            logger.debug("unsolicited message ignored", metadata: ["cmd": "\(header.command)"])
+            return
+        }
+        // An interim response (MS-SMB2 3.2.5.1.5) grants credits and carries the AsyncId; it is not
+        // signed (3.2.5.1.3), so it is never verified, and it completes nothing.
+        let interim = header.status == .pending && header.flags.contains(.asyncCommand)
+        let (pending, waiters, signer) = state.withLock { s -> (Pending?, [(CheckedContinuation<UInt64, Error>, UInt64)], MessageSigner?) in
+            s.window.grant(header.credits)
+            var p: Pending?
+            if interim {
+                s.pending[header.messageId]?.timeout?.cancel()
+                s.pending[header.messageId]?.timeout = nil
+            } else {
+                p = s.pending.removeValue(forKey: header.messageId)
+                if p != nil { s.window.completed() }
+            }
+            return (p, releaseWaiters(&s), s.signer)
+        }
+        for (c, id) in waiters { c.resume(returning: id) }
+        if interim { return }
+        guard let pending else {
+            logger.debug("response to no outstanding request", metadata: ["mid": "\(header.messageId)"])
+            return
+        }
+        pending.timeout?.cancel()
+        if pending.mustVerify {
+            guard header.flags.contains(.signed), let signer, signer.verify(message) else {
+                logger.error("response signature missing or invalid; response rejected",
+                             metadata: ["cmd": "\(header.command)", "mid": "\(header.messageId)",
+                                        "signed": "\(header.flags.contains(.signed))"])
+                pending.continuation.resume(throwing: SMBError.signatureInvalid(header.command, header.messageId))
+                return
+            }
+        }
+        logger.debug("recv", metadata: ["cmd": "\(header.command)", "mid": "\(header.messageId)",
+                                        "status": "\(header.status)"])
+        pending.continuation.resume(returning: Response(header: header, message: message, request: pending.request))
+    }
+
+    /// Ends the connection: every waiting request fails with `error`.
+    func fail(_ error: SMBError) {
+        let (pending, waiters, channel) = state.withLock { s -> ([Pending], [CheckedContinuation<UInt64, Error>], Channel?) in
+            if s.failure == nil { s.failure = error }
+            let p = Array(s.pending.values)
+            s.pending.removeAll()
+            let w = s.creditWaiters.map(\.continuation)
+            s.creditWaiters.removeAll()
+            let ch = s.channel
+            return (p, w, ch)
+        }
+        if !pending.isEmpty || !waiters.isEmpty {
+            logger.info("connection failed", metadata: ["error": "\(error)"])
+        }
+        for p in pending { p.timeout?.cancel(); p.continuation.resume(throwing: error) }
+        for w in waiters { w.resume(throwing: error) }
+        channel?.close(promise: nil)
+    }
+
+    func close() {
+        fail(.connectionClosed("closed by the client"))
+    }
+}

@@ -1,0 +1,39 @@
+import SMBProtocol
+
+/// Everything that can go wrong below the filesystem layer. SMBFS maps these to errno in one table.
+public enum SMBError: Error, Sendable, CustomStringConvertible {
+    /// The server answered a request with an error status.
+    case status(NTStatus, Command)
+    /// The server sent something that does not decode.
+    case malformed(String)
+    /// A response failed signature verification or arrived unsigned on a signed session.
+    case signatureInvalid(Command, UInt64)
+    case connectFailed(String)
+    case connectionClosed(String)
+    case frameTooLarge(length: Int, limit: Int)
+    case timeout(Command)
+    case authentication(String)
+    case securityPolicy(String)
+    case unsupported(String)
+
+    public var description: String {
+        switch self {
+        case .status(let s, let c): return "\(c) failed: \(s)"
+        case .malformed(let s): return "malformed response: \(s)"
+        case .signatureInvalid(let c, let m): return "\(c) response (message \(m)) has a missing or invalid signature; rejected"
+        case .connectFailed(let s): return s
+        case .connectionClosed(let s): return "connection closed: \(s)"
+        case .frameTooLarge(let l, let lim): return "server sent a \(l)-byte frame, more than the \(lim)-byte limit; connection closed"
+        case .timeout(let c): return "\(c) timed out"
+        case .authentication(let s): return s
+        case .securityPolicy(let s): return s
+        case .unsupported(let s): return s
+        }
+    }
+
+    /// The NTSTATUS, when the server answered with one.
+    public var ntStatus: NTStatus? {
+        if case .status(let s, _) = self { return s }
+        return nil
+    }
+}

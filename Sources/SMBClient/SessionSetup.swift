@@ -1,0 +1,180 @@
+import SMBAuth
+import SMBCrypto
+import SMBProtocol
+
+/// The result of NEGOTIATE as the rest of the connection needs it (MS-SMB2 3.2.5.2).
+struct Negotiated: Sendable {
+    var dialect: Dialect
+    var response: NegotiateResponse
+    /// Connection.PreauthIntegrityHashValue after NEGOTIATE (3.1.1 only).
+    var preauthHash: [UInt8]?
+    var signingAlgorithm: SigningAlgorithm
+    var maxReadSize: Int
+    var maxTransactSize: Int
+}
+
+/// The preauth integrity hash chain (MS-SMB2 3.2.5.2, 3.2.5.3): H = SHA-512(H || message).
+struct PreauthHash: Sendable {
+    private(set) var value: [UInt8] = Array(repeating: 0, count: 64)
+    mutating func add(_ message: [UInt8]) { value = Digest.sha512(value + message) }
+}
+
+enum Handshake {
+    /// NEGOTIATE: offers the configured dialects and, with 3.1.1, the preauth, encryption and
+    /// signing contexts; validates what the server chose.
+    static func negotiate(_ conn: Connection, config: ClientConfiguration, clientGuid: [UInt8]) async throws -> Negotiated {
+        let dialects = Dialect.allCases.filter { config.dialects.contains($0) }
+        guard !dialects.isEmpty else { throw SMBError.unsupported("no SMB dialect to offer") }
+        let request = NegotiateRequest(
+            dialects: dialects,
+            securityMode: config.signing ? [.signingEnabled, .signingRequired] : [.signingEnabled],
+            capabilities: [.leasing, .largeMTU],
+            clientGuid: clientGuid,
+            preauthSalt: Random.bytes(32),
+            ciphers: [.aes128GCM, .aes128CCM, .aes256GCM, .aes256CCM],
+            // Preference order (MS-SMB2 2.2.3.1.7): GMAC is the fastest.
+            signingAlgorithms: [SigningAlgorithm.aesGMAC.rawValue, SigningAlgorithm.aesCMAC.rawValue,
+                                SigningAlgorithm.hmacSHA256.rawValue],
+            serverName: config.host)
+        let r = try await conn.send(.negotiate, body: request.encodeBody(), sign: false, keepRequest: true)
+        guard r.header.status == .success else { throw SMBError.status(r.header.status, .negotiate) }
+        let resp: NegotiateResponse
+        do { resp = try NegotiateResponse.decode(message: r.message) } catch { throw SMBError.malformed("NEGOTIATE: \(error)") }
+
+        // The server must pick one of the dialects offered (MS-SMB2 3.2.5.2); 0x02FF is SMB1's wildcard.
+        guard let dialect = Dialect(rawValue: resp.dialectRevision), dialects.contains(dialect) else {
+            throw SMBError.securityPolicy("server chose dialect 0x\(String(resp.dialectRevision, radix: 16)), which was not offered")
+        }
+        var hash: [UInt8]?
+        var signing: SigningAlgorithm = dialect.isSMB3 ? .aesCMAC : .hmacSHA256
+        if dialect == .smb311 {
+            guard resp.preauthHashAlgorithm == preauthHashSHA512 else {
+                throw SMBError.securityPolicy("server did not select SHA-512 preauth integrity")
+            }
+            var h = PreauthHash()
+            if let req = r.request { h.add(req) }
+            h.add(r.message)
+            hash = h.value
+            if let id = resp.signingAlgorithm {
+                guard let a = SigningAlgorithm(rawValue: id),
+                      [SigningAlgorithm.aesGMAC, .aesCMAC, .hmacSHA256].contains(a) else {
+                    throw SMBError.securityPolicy("server chose unknown signing algorithm \(id)")
+                }
+                signing = a
+            }
+        }
+        let largeMTU = resp.capabilities.contains(.largeMTU) && dialect >= .smb210
+        let smallMax = 65536
+        let maxRead = largeMTU ? min(Int(resp.maxReadSize), config.maxIOSize) : min(Int(resp.maxReadSize), smallMax)
+        let maxTransact = min(Int(resp.maxTransactSize), smallMax)
+        guard maxRead >= 4096, maxTransact >= 4096 else {
+            throw SMBError.malformed("NEGOTIATE: MaxReadSize \(resp.maxReadSize), MaxTransactSize \(resp.maxTransactSize)")
+        }
+        conn.setNegotiated(dialect: dialect, largeMTU: largeMTU, maxPayload: max(maxRead, maxTransact))
+        conn.logger.info("negotiated", metadata: ["dialect": "\(dialect)", "signing": "\(signing)",
+                                                  "maxRead": "\(maxRead)"])
+        return Negotiated(dialect: dialect, response: resp, preauthHash: hash, signingAlgorithm: signing,
+                          maxReadSize: maxRead, maxTransactSize: maxTransact)
+    }
+
+    /// SESSION_SETUP rounds until the server accepts or rejects (MS-SMB2 3.2.4.2.3, 3.2.5.3),
+    /// then derives the signing key and verifies the final response's signature.
+    static func sessionSetup(_ conn: Connection, negotiated: Negotiated, config: ClientConfiguration) async throws -> UInt64 {
+        var mech: any AuthMechanism = SPNEGOClient(ntlm: config.credentials)
+        var preauth = PreauthHash()
+        if let h = negotiated.preauthHash { preauth = PreauthHash(value: h) }
+        let blob = negotiated.response.securityBuffer
+        var token = try authStep(&mech, blob.isEmpty ? nil : blob)
+        var sessionId: UInt64 = 0
+        let securityMode: SecurityMode = config.signing ? [.signingEnabled, .signingRequired] : [.signingEnabled]
+        let response: Response
+        while true {
+            let req = SessionSetupRequest(securityMode: securityMode, capabilities: [], securityBuffer: token)
+            let r = try await conn.send(.sessionSetup, body: req.encodeBody(), sessionId: sessionId,
+                                        sign: false, keepRequest: true)
+            if let q = r.request { preauth.add(q) }
+            sessionId = r.header.sessionId
+            if r.header.status == .moreProcessingRequired {
+                preauth.add(r.message)
+                let resp = try decodeSessionSetup(r)
+                token = try authStep(&mech, resp.securityBuffer)
+                continue
+            }
+            guard r.header.status == .success else { throw authFailure(r.header.status, config: config) }
+            response = r
+            break
+        }
+        let resp = try decodeSessionSetup(response)
+        _ = try authStep(&mech, resp.securityBuffer)
+        guard mech.isComplete, let key = mech.sessionKey, !key.isEmpty else {
+            throw SMBError.authentication("authentication did not complete")
+        }
+        if resp.sessionFlags.contains(.isGuest) || resp.sessionFlags.contains(.isNull) {
+            throw SMBError.authentication("the server logged \(config.credentials.user) on as guest; refusing an unauthenticated session")
+        }
+        if resp.sessionFlags.contains(.encryptData) {
+            throw SMBError.unsupported("the server requires encryption for this session, which smb3fs does not offer yet")
+        }
+
+        // Session.SessionKey is the first 16 bytes of the GSS key, zero-padded (MS-SMB2 3.2.5.3.1).
+        var sessionKey = Array(key.prefix(16))
+        if sessionKey.count < 16 { sessionKey += Array(repeating: 0, count: 16 - sessionKey.count) }
+        let signingKey = deriveSigningKey(sessionKey: sessionKey, dialect: negotiated.dialect, preauthHash: preauth.value)
+        let signer = try MessageSigner(algorithm: negotiated.signingAlgorithm, key: signingKey)
+
+        // The final SESSION_SETUP response is signed with the new key (3.2.5.3.1); on a session that
+        // must be signed, an unsigned or wrongly signed one ends the setup.
+        let serverRequires = negotiated.response.securityMode.contains(.signingRequired)
+        if config.signing || response.header.flags.contains(.signed) {
+            guard response.header.flags.contains(.signed), signer.verify(response.message) else {
+                throw SMBError.securityPolicy(response.header.flags.contains(.signed)
+                    ? "the server's SESSION_SETUP signature is invalid"
+                    : "the server did not sign the session; refusing an unsigned session (use nosign to allow)")
+            }
+        }
+        let sign = config.signing || serverRequires
+        conn.setSession(id: sessionId, signer: sign ? signer : nil, signingRequired: sign)
+        conn.logger.info("session established", metadata: ["session": "\(String(sessionId, radix: 16))",
+                                                           "signed": "\(sign)"])
+        return sessionId
+    }
+
+    /// MS-SMB2 3.2.5.3.1: the signing key per dialect.
+    static func deriveSigningKey(sessionKey: [UInt8], dialect: Dialect, preauthHash: [UInt8]) -> [UInt8] {
+        switch dialect {
+        case .smb202, .smb210:
+            return sessionKey
+        case .smb300, .smb302:
+            return KDF.smb3(key: sessionKey, label: Array("SMB2AESCMAC".utf8) + [0], context: Array("SmbSign".utf8) + [0])
+        case .smb311:
+            return KDF.smb3(key: sessionKey, label: Array("SMBSigningKey".utf8) + [0], context: preauthHash)
+        }
+    }
+
+    private static func authStep(_ mech: inout any AuthMechanism, _ token: [UInt8]?) throws -> [UInt8] {
+        do { return try mech.nextToken(serverToken: token) } catch let e as AuthError {
+            switch e {
+            case .logonFailure: throw SMBError.authentication("logon failure: unknown user name or bad password")
+            default: throw SMBError.authentication("authentication failed: \(e)")
+            }
+        }
+    }
+
+    private static func decodeSessionSetup(_ r: Response) throws -> SessionSetupResponse {
+        do { return try SessionSetupResponse.decode(message: r.message) } catch {
+            throw SMBError.malformed("SESSION_SETUP: \(error)")
+        }
+    }
+
+    private static func authFailure(_ status: NTStatus, config: ClientConfiguration) -> SMBError {
+        switch status {
+        case .logonFailure, .wrongPassword, .noSuchUser:
+            return .authentication("logon failure for user \(config.credentials.user): unknown user name or bad password")
+        case .accountDisabled: return .authentication("the account \(config.credentials.user) is disabled")
+        case .accountLockedOut: return .authentication("the account \(config.credentials.user) is locked out")
+        case .passwordExpired: return .authentication("the password of \(config.credentials.user) has expired")
+        case .accessDenied: return .authentication("access denied for \(config.credentials.user)")
+        default: return .status(status, .sessionSetup)
+        }
+    }
+}

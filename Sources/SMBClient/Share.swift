@@ -1,0 +1,215 @@
+import Logging
+import NIOCore
+import SMBCrypto
+import SMBProtocol
+
+/// A tree connect to one share over an authenticated, signed session (MS-SMB2 3.2.1.4 TreeConnect),
+/// with the operations the filesystem layer uses. Nothing above this type sees a connection.
+public final class Share: Sendable {
+    let connection: Connection
+    public let dialect: Dialect
+    let sessionId: UInt64
+    let treeId: UInt32
+    /// Largest payload of one READ and of QUERY_DIRECTORY/QUERY_INFO outputs.
+    public let maxReadSize: Int
+    let maxTransactSize: Int
+    let logger: Logger
+
+    init(connection: Connection, dialect: Dialect, sessionId: UInt64, treeId: UInt32,
+         maxReadSize: Int, maxTransactSize: Int, logger: Logger) {
+        self.connection = connection
+        self.dialect = dialect
+        self.sessionId = sessionId
+        self.treeId = treeId
+        self.maxReadSize = maxReadSize
+        self.maxTransactSize = maxTransactSize
+        self.logger = logger
+    }
+
+    /// Connects, negotiates, authenticates and connects the tree. Any failure closes the connection.
+    public static func connect(_ config: ClientConfiguration) async throws -> Share {
+        let conn = try await Connection.open(host: config.host, port: config.port,
+                                             connectTimeout: timeAmount(config.connectTimeout),
+                                             requestTimeout: timeAmount(config.requestTimeout),
+                                             logger: config.logger)
+        do {
+            let negotiated = try await Handshake.negotiate(conn, config: config, clientGuid: Random.bytes(16))
+            let sessionId = try await Handshake.sessionSetup(conn, negotiated: negotiated, config: config)
+            let path = "\\\\\(config.host)\\\(config.share)"
+            let r = try await conn.send(.treeConnect, body: TreeConnectRequest(path: path).encodeBody())
+            guard r.header.status == .success else {
+                if r.header.status == .badNetworkName {
+                    throw SMBError.connectFailed("share \"\(config.share)\" not found on \(config.host)")
+                }
+                if r.header.status == .accessDenied {
+                    throw SMBError.connectFailed("access to share \"\(config.share)\" denied")
+                }
+                throw SMBError.status(r.header.status, .treeConnect)
+            }
+            let tc = try decode("TREE_CONNECT") { try TreeConnectResponse.decode(message: r.message) }
+            if tc.shareFlags.contains(.encryptData) {
+                throw SMBError.unsupported("share \"\(config.share)\" requires encryption, which smb3fs does not offer yet")
+            }
+            guard tc.shareType == ShareType.disk.rawValue else {
+                throw SMBError.unsupported("\"\(config.share)\" is not a disk share")
+            }
+            return Share(connection: conn, dialect: negotiated.dialect, sessionId: sessionId,
+                         treeId: r.header.treeId, maxReadSize: negotiated.maxReadSize,
+                         maxTransactSize: negotiated.maxTransactSize, logger: conn.logger)
+        } catch {
+            conn.close()
+            throw error
+        }
+    }
+
+    /// Whether requests on this share are signed and responses verified.
+    public var isSigned: Bool { connection.sessionSigner != nil }
+
+    // MARK: - requests
+
+    private func request(_ command: Command, _ body: [UInt8], charge: Int = 1) async throws -> Response {
+        let r = try await connection.send(command, body: body, treeId: treeId, charge: charge)
+        return r
+    }
+
+    private func checked(_ command: Command, _ body: [UInt8], charge: Int = 1,
+                         allowing: Set<NTStatus> = []) async throws -> Response {
+        let r = try await request(command, body, charge: charge)
+        let s = r.header.status
+        if s != .success && !allowing.contains(s) {
+            // An error response must still have the ERROR shape (MS-SMB2 2.2.2).
+            throw SMBError.status(s, command)
+        }
+        return r
+    }
+
+    /// CREATE (MS-SMB2 3.2.4.3). `path` uses "/" separators relative to the share root.
+    public func create(path: String, access: AccessMask, disposition: CreateDisposition = .open,
+                       options: CreateOptions = [], attributes: FileAttributes = []) async throws -> CreateResponse {
+        var req = CreateRequest(name: Self.wireName(path), desiredAccess: access)
+        req.createDisposition = disposition
+        req.createOptions = options
+        req.fileAttributes = attributes
+        let r = try await checked(.create, req.encodeBody())
+        return try decode("CREATE") { try CreateResponse.decode(message: r.message) }
+    }
+
+    public func close(_ fileId: FileId) async throws {
+        let r = try await checked(.close, CloseRequest(fileId: fileId).encodeBody())
+        _ = try decode("CLOSE") { try CloseResponse.decode(message: r.message) }
+    }
+
+    /// READ of up to `length` bytes at `offset`; fewer at end of file, none past it.
+    /// Lengths above MaxReadSize are split and sent concurrently.
+    public func read(_ fileId: FileId, offset: UInt64, length: Int) async throws -> [UInt8] {
+        guard length > 0 else { return [] }
+        if length <= maxReadSize { return try await readOne(fileId, offset: offset, length: length) }
+        var chunks: [(Int, Int)] = []
+        var o = 0
+        while o < length { chunks.append((o, min(maxReadSize, length - o))); o += maxReadSize }
+        let parts = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
+            for (i, c) in chunks.enumerated() {
+                group.addTask { (i, try await self.readOne(fileId, offset: offset + UInt64(c.0), length: c.1)) }
+            }
+            var out = [[UInt8]](repeating: [], count: chunks.count)
+            for try await (i, d) in group { out[i] = d }
+            return out
+        }
+        var result: [UInt8] = []
+        result.reserveCapacity(length)
+        for (i, p) in parts.enumerated() {
+            result += p
+            if p.count < chunks[i].1 { break }           // short read: end of file
+        }
+        return result
+    }
+
+    private func readOne(_ fileId: FileId, offset: UInt64, length: Int) async throws -> [UInt8] {
+        let req = ReadRequest(fileId: fileId, offset: offset, length: UInt32(length))
+        let charge = (length - 1) / 65536 + 1
+        let r = try await checked(.read, req.encodeBody(), charge: charge, allowing: [.endOfFile])
+        if r.header.status == .endOfFile { return [] }
+        let rr = try decode("READ") { try ReadResponse.decode(message: r.message, requested: UInt32(length)) }
+        return Array(r.message[rr.dataRange])
+    }
+
+    /// One QUERY_DIRECTORY round (FileIdBothDirectoryInformation); nil once STATUS_NO_MORE_FILES.
+    public func queryDirectory(_ fileId: FileId, restart: Bool) async throws -> [DirectoryEntry]? {
+        let req = QueryDirectoryRequest(fileId: fileId, outputBufferLength: UInt32(maxTransactSize),
+                                        flags: restart ? QueryDirectoryRequest.restartScans : 0)
+        let charge = (maxTransactSize - 1) / 65536 + 1
+        let r = try await checked(.queryDirectory, req.encodeBody(), charge: charge, allowing: [.noMoreFiles])
+        if r.header.status == .noMoreFiles { return nil }
+        let buf = try decode("QUERY_DIRECTORY") {
+            try OutputBufferResponse.decode(message: r.message, command: .queryDirectory, maxLength: UInt32(maxTransactSize))
+        }
+        return try decode("QUERY_DIRECTORY") { try FileIdBothDirectoryInformation.decodeList(buf) }
+    }
+
+    /// Every entry of an open directory, "." and ".." left out.
+    public func listDirectory(_ fileId: FileId) async throws -> [DirectoryEntry] {
+        var all: [DirectoryEntry] = []
+        var restart = true
+        while let batch = try await queryDirectory(fileId, restart: restart) {
+            restart = false
+            all += batch.filter { $0.name != "." && $0.name != ".." }
+        }
+        return all
+    }
+
+    public func queryAllInformation(_ fileId: FileId) async throws -> FileAllInformation {
+        let len = 4096
+        let req = QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.fileAllInformation.rawValue,
+                                   outputBufferLength: UInt32(len), fileId: fileId)
+        // FileAllInformation ends with the name; a long one gives STATUS_BUFFER_OVERFLOW with the fixed part intact.
+        let r = try await checked(.queryInfo, req.encodeBody(), allowing: [.bufferOverflow])
+        let buf = try decode("QUERY_INFO") { try OutputBufferResponse.decode(message: r.message, command: .queryInfo, maxLength: UInt32(len)) }
+        return try decode("QUERY_INFO") { try FileAllInformation.decode(buf) }
+    }
+
+    public func queryFullSize(_ fileId: FileId) async throws -> FileFsFullSizeInformation {
+        let len = 64
+        let req = QueryInfoRequest(infoType: .fileSystem,
+                                   fileInfoClass: FileSystemInformationClass.fileFsFullSizeInformation.rawValue,
+                                   outputBufferLength: UInt32(len), fileId: fileId)
+        let r = try await checked(.queryInfo, req.encodeBody())
+        let buf = try decode("QUERY_INFO") { try OutputBufferResponse.decode(message: r.message, command: .queryInfo, maxLength: UInt32(len)) }
+        return try decode("QUERY_INFO") { try FileFsFullSizeInformation.decode(buf) }
+    }
+
+    /// ECHO (MS-SMB2 3.2.4.13): proves the connection and the session's signing work.
+    public func echo() async throws {
+        let r = try await checked(.echo, SimpleRequest.encodeBody())
+        try decode("ECHO") { try SimpleRequest.decodeResponse(message: r.message, command: .echo) }
+    }
+
+    /// TREE_DISCONNECT, LOGOFF, then closes the connection. Errors are logged, not thrown:
+    /// the server cleans up a dropped connection anyway.
+    public func disconnect() async {
+        do {
+            _ = try await connection.send(.treeDisconnect, body: SimpleRequest.encodeBody(), treeId: treeId,
+                                          timeout: .seconds(5))
+            _ = try await connection.send(.logoff, body: SimpleRequest.encodeBody(), timeout: .seconds(5))
+        } catch {
+            logger.debug("disconnect: \(error)")
+        }
+        connection.close()
+    }
+
+    /// "a/b/c" → "a\b\c" (MS-SMB2 2.2.13: names are relative, backslash-separated).
+    static func wireName(_ path: String) -> String {
+        var p = Substring(path)
+        while p.hasPrefix("/") { p = p.dropFirst() }
+        return p.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "\\")
+    }
+
+}
+
+private func decode<T>(_ what: String, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch let e as ProtocolError { throw SMBError.malformed("\(what): \(e)") }
+}
+
+func timeAmount(_ d: Duration) -> TimeAmount {
+    let c = d.components
+    return .nanoseconds(c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000)
+}

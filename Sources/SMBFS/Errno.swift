@@ -1,0 +1,53 @@
+import SMBClient
+import SMBProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one table from SMB failures to errno values returned to applications.
+public enum ErrnoMapping {
+    public static func errno(for status: NTStatus) -> Int32 {
+        switch status {
+        case .objectNameNotFound, .objectPathNotFound, .noSuchFile, .deletePending: return ENOENT
+        case .objectNameCollision: return EEXIST
+        case .accessDenied: return EACCES
+        case .directoryNotEmpty: return ENOTEMPTY
+        case .fileIsADirectory: return EISDIR
+        case .notADirectory: return ENOTDIR
+        case .sharingViolation, .fileLockConflict, .lockNotGranted: return EBUSY
+        case .diskFull: return ENOSPC
+        case .quotaExceeded: return EDQUOT
+        case .mediaWriteProtected: return EROFS
+        case .nameTooLong: return ENAMETOOLONG
+        case .objectNameInvalid: return EINVAL
+        case .notSameDevice: return EXDEV
+        case .notSupported, .notImplemented, .invalidDeviceRequest: return EOPNOTSUPP
+        case .invalidParameter: return EINVAL
+        case .insufficientResources: return ENOMEM
+        case .ioTimeout: return ETIMEDOUT
+        case .cancelled: return EINTR
+        case .invalidHandle, .fileClosed: return EBADF
+        case .logonFailure, .wrongPassword, .noSuchUser, .accountDisabled, .accountLockedOut,
+             .passwordExpired, .accountRestriction: return EACCES
+        default: return EIO
+        }
+    }
+
+    public static func errno(for error: Error) -> Int32 {
+        if let e = error as? FSError { return e.errno }
+        guard let e = error as? SMBError else { return EIO }
+        switch e {
+        case .status(let s, _): return errno(for: s)
+        case .timeout: return ETIMEDOUT
+        case .connectionClosed, .connectFailed: return EIO
+        case .unsupported: return EOPNOTSUPP
+        case .malformed, .signatureInvalid, .frameTooLarge, .authentication, .securityPolicy: return EIO
+        }
+    }
+}
+
+/// A failure decided by the filesystem layer itself.
+public struct FSError: Error, Sendable {
+    public let errno: Int32
+    public init(_ errno: Int32) { self.errno = errno }
+}

@@ -1,0 +1,204 @@
+import Logging
+import SMBClient
+import SMBProtocol
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The filesystem model: paths, inodes, open handles and attributes, in terms of a `Share`.
+/// It knows nothing of FUSE; the adapter turns its answers into replies.
+public final class Filesystem: Sendable {
+    public struct Options: Sendable {
+        public var ownership: Ownership
+        /// The share subdirectory mounted as the root ("" for the share root), "/"-separated.
+        public var rootPath: String
+        public var readOnly = true
+        /// How long the kernel may cache attributes and entries (`actimeo=`).
+        public var attributeTimeout: Double = 1.0
+        public init(ownership: Ownership, rootPath: String) {
+            self.ownership = ownership
+            self.rootPath = rootPath
+        }
+    }
+
+    /// An entry as returned by lookup and readdirplus.
+    public struct Entry: Sendable {
+        public var name: String
+        public var attributes: Attributes
+    }
+
+    struct DirectoryHandle: Sendable {
+        var entries: [Entry]
+    }
+
+    struct Handles: Sendable {
+        var next: UInt64 = 1
+        var files: [UInt64: FileId] = [:]
+        var directories: [UInt64: DirectoryHandle] = [:]
+    }
+
+    public let share: Share
+    public let options: Options
+    let logger: Logger
+    private let inodes: Mutex<InodeTable>
+    private let handles = Mutex(Handles())
+
+    public init(share: Share, options: Options, logger: Logger) {
+        self.share = share
+        self.options = options
+        self.logger = logger
+        inodes = Mutex(InodeTable(rootPath: options.rootPath))
+    }
+
+    // MARK: - paths and inodes
+
+    private func path(of ino: UInt64) throws -> String {
+        guard let p = inodes.withLock({ $0.path(of: ino) }) else { throw FSError(ESTALE) }
+        return p
+    }
+
+    static func join(_ dir: String, _ name: String) -> String {
+        dir.isEmpty ? name : dir + "/" + name
+    }
+
+    /// Names the server cannot hold never reach it.
+    private static func validate(name: String) throws {
+        guard !name.isEmpty, name != ".", name != "..", !name.contains("/") else { throw FSError(EINVAL) }
+        guard name.utf8.count <= 255 else { throw FSError(ENAMETOOLONG) }
+    }
+
+    private func attributes(path: String, basics: FileBasics, fileId: UInt64, nlink: UInt32 = 1) -> Attributes {
+        let ino = path == options.rootPath ? InodeTable.rootIno
+            : inodes.withLock { $0.number(for: path, fileId: fileId) }
+        return options.ownership.attributes(ino: ino, basics: basics, nlink: nlink)
+    }
+
+    /// The kernel now holds a reference to this entry (counted until `forget`).
+    public func remember(_ entry: Entry, parent: UInt64) {
+        guard let dir = inodes.withLock({ $0.path(of: parent) }) else { return }
+        let p = Self.join(dir, entry.name)
+        inodes.withLock { $0.remember(entry.attributes.ino, path: p) }
+    }
+
+    public func forget(_ ino: UInt64, count: UInt64) {
+        inodes.withLock { $0.forget(ino, count: count) }
+    }
+
+    // MARK: - metadata
+
+    /// Opens, queries and closes: the attributes of one path (MS-SMB2 CREATE + QUERY_INFO + CLOSE).
+    private func stat(path: String) async throws -> Attributes {
+        let c = try await share.create(path: path, access: [.readAttributes, .synchronize])
+        do {
+            let info = try await share.queryAllInformation(c.fileId)
+            try? await share.close(c.fileId)
+            return attributes(path: path, basics: info.basics, fileId: info.indexNumber, nlink: info.numberOfLinks)
+        } catch {
+            try? await share.close(c.fileId)
+            throw error
+        }
+    }
+
+    public func lookup(parent: UInt64, name: String) async throws -> Entry {
+        try Self.validate(name: name)
+        let p = Self.join(try path(of: parent), name)
+        let a = try await stat(path: p)
+        return Entry(name: name, attributes: a)
+    }
+
+    public func getattr(_ ino: UInt64) async throws -> Attributes {
+        try await stat(path: try path(of: ino))
+    }
+
+    // MARK: - directories
+
+    /// Reads the whole directory at open time (QUERY_DIRECTORY until STATUS_NO_MORE_FILES), so
+    /// readdir offsets index a stable snapshot.
+    public func opendir(_ ino: UInt64) async throws -> UInt64 {
+        let dir = try path(of: ino)
+        let c = try await share.create(path: dir, access: [.readData, .readAttributes, .synchronize],
+                                       options: .directoryFile)
+        let list: [DirectoryEntry]
+        do {
+            list = try await share.listDirectory(c.fileId)
+            try? await share.close(c.fileId)
+        } catch {
+            try? await share.close(c.fileId)
+            throw error
+        }
+        let entries = list.map { e in
+            Entry(name: e.name, attributes: attributes(path: Self.join(dir, e.name), basics: e.basics, fileId: e.fileId))
+        }
+        return handles.withLock { h in
+            let id = h.next
+            h.next += 1
+            h.directories[id] = DirectoryHandle(entries: entries)
+            return id
+        }
+    }
+
+    /// Entries of an open directory from index `offset` on.
+    public func readdir(handle: UInt64, offset: Int) throws -> ArraySlice<Entry> {
+        guard let d = handles.withLock({ $0.directories[handle] }) else { throw FSError(EBADF) }
+        guard offset >= 0, offset <= d.entries.count else { return [] }
+        return d.entries[offset...]
+    }
+
+    public func releasedir(handle: UInt64) {
+        _ = handles.withLock { $0.directories.removeValue(forKey: handle) }
+    }
+
+    // MARK: - files
+
+    public func open(_ ino: UInt64, writable: Bool) async throws -> UInt64 {
+        if writable && options.readOnly { throw FSError(EROFS) }
+        let p = try path(of: ino)
+        let c = try await share.create(path: p, access: [.readData, .readAttributes, .synchronize],
+                                       options: .nonDirectoryFile)
+        return handles.withLock { h in
+            let id = h.next
+            h.next += 1
+            h.files[id] = c.fileId
+            return id
+        }
+    }
+
+    public func read(handle: UInt64, offset: UInt64, size: Int) async throws -> [UInt8] {
+        guard let fid = handles.withLock({ $0.files[handle] }) else { throw FSError(EBADF) }
+        return try await share.read(fid, offset: offset, length: size)
+    }
+
+    public func release(handle: UInt64) async {
+        guard let fid = handles.withLock({ $0.files.removeValue(forKey: handle) }) else { return }
+        do { try await share.close(fid) } catch { logger.debug("close failed: \(error)") }
+    }
+
+    // MARK: - file system
+
+    public func statfs() async throws -> FSStats {
+        let c = try await share.create(path: options.rootPath, access: [.readAttributes, .synchronize],
+                                       options: .directoryFile)
+        defer { Task { try? await share.close(c.fileId) } }
+        let s = try await share.queryFullSize(c.fileId)
+        let unit = UInt64(s.sectorsPerAllocationUnit) * UInt64(s.bytesPerSector)
+        return FSStats(blockSize: max(unit, 512), blocks: s.totalAllocationUnits,
+                       blocksFree: s.actualAvailableAllocationUnits, blocksAvailable: s.callerAvailableAllocationUnits)
+    }
+
+    /// Checks that the mounted path is a directory on the server.
+    public func checkRoot() async throws {
+        let a = try await stat(path: options.rootPath)
+        guard a.kind == .directory else { throw FSError(ENOTDIR) }
+    }
+
+    public func shutdown() async {
+        let open = handles.withLock { h -> [FileId] in
+            let f = Array(h.files.values)
+            h.files.removeAll()
+            return f
+        }
+        for fid in open { try? await share.close(fid) }
+        await share.disconnect()
+    }
+}

@@ -1,0 +1,59 @@
+import Synchronization
+
+/// Inode numbers and the kernel's lookup counts. An inode's number is the server's file id
+/// when that is usable, so a file keeps its number for the life of the mount even after the
+/// kernel forgets it; otherwise a number is made up from a range the server does not use.
+struct InodeTable: Sendable {
+    struct Node: Sendable {
+        var path: String
+        var lookups: UInt64
+    }
+
+    static let rootIno: UInt64 = 1
+    /// Made-up numbers start here (top bit set), far from server file ids.
+    static let syntheticBase: UInt64 = 1 << 63
+
+    private var nodes: [UInt64: Node] = [:]
+    /// Made-up numbers stay attached to their path for the life of the mount.
+    private var synthetic: [String: UInt64] = [:]
+    private var nextSynthetic = syntheticBase
+
+    init(rootPath: String) {
+        nodes[Self.rootIno] = Node(path: rootPath, lookups: 1)
+    }
+
+    func path(of ino: UInt64) -> String? { nodes[ino]?.path }
+
+    /// The number for a path whose server file id is `fileId` (0 when unknown), without counting a lookup.
+    mutating func number(for path: String, fileId: UInt64) -> UInt64 {
+        if fileId > 1 && fileId < Self.syntheticBase {
+            if let n = nodes[fileId], n.path != path {
+                // The same file under another name (a hard link) or a stale entry: the newest name wins.
+                nodes[fileId]?.path = path
+            }
+            return fileId
+        }
+        if let n = synthetic[path] { return n }
+        nextSynthetic += 1
+        synthetic[path] = nextSynthetic
+        return nextSynthetic
+    }
+
+    /// Counts one kernel lookup of `ino` at `path` (FUSE: every successful lookup/readdirplus entry).
+    mutating func remember(_ ino: UInt64, path: String) {
+        if ino == Self.rootIno { return }
+        if nodes[ino] != nil {
+            nodes[ino]?.lookups += 1
+            nodes[ino]?.path = path
+        } else {
+            nodes[ino] = Node(path: path, lookups: 1)
+        }
+    }
+
+    mutating func forget(_ ino: UInt64, count: UInt64) {
+        guard ino != Self.rootIno, let n = nodes[ino] else { return }
+        if n.lookups <= count { nodes[ino] = nil } else { nodes[ino]?.lookups = n.lookups - count }
+    }
+
+    var count: Int { nodes.count }
+}

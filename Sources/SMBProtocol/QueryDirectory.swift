@@ -1,0 +1,106 @@
+/// File information classes used with QUERY_DIRECTORY and QUERY_INFO (MS-FSCC 2.4, 2.5).
+public enum FileInformationClass: UInt8, Sendable {
+    case fileBasicInformation = 4
+    case fileStandardInformation = 5
+    case fileInternalInformation = 6
+    case fileAllInformation = 18
+    case fileNetworkOpenInformation = 34
+    case fileIdBothDirectoryInformation = 37
+    case fileIdFullDirectoryInformation = 38
+}
+
+/// QUERY_DIRECTORY request (MS-SMB2 2.2.33).
+public struct QueryDirectoryRequest: Sendable {
+    public static let restartScans: UInt8 = 0x01
+    public static let returnSingleEntry: UInt8 = 0x02
+    public static let indexSpecified: UInt8 = 0x04
+    public static let reopen: UInt8 = 0x10
+
+    public var fileInformationClass: FileInformationClass = .fileIdBothDirectoryInformation
+    public var flags: UInt8 = 0
+    public var fileIndex: UInt32 = 0
+    public var fileId: FileId
+    public var pattern: String = "*"
+    public var outputBufferLength: UInt32
+
+    public init(fileId: FileId, outputBufferLength: UInt32, flags: UInt8 = 0) {
+        self.fileId = fileId
+        self.outputBufferLength = outputBufferLength
+        self.flags = flags
+    }
+
+    public func encodeBody() -> [UInt8] {
+        let name = UTF16LE.encode(pattern)
+        var w = WireWriter(capacity: 32 + name.count)
+        w.u16(33)                                  // StructureSize
+        w.u8(fileInformationClass.rawValue)
+        w.u8(flags)
+        w.u32(fileIndex)
+        fileId.encode(into: &w)
+        w.u16(UInt16(Header.size + 32))            // FileNameOffset
+        w.u16(UInt16(name.count))
+        w.u32(outputBufferLength)
+        if name.isEmpty { w.u8(0) } else { w.bytes(name) }
+        return w.bytes
+    }
+}
+
+/// One FileIdBothDirectoryInformation entry (MS-FSCC 2.4.17).
+public struct DirectoryEntry: Sendable, Equatable {
+    public var name: String
+    public var basics: FileBasics
+    public var fileId: UInt64
+}
+
+/// The output buffer of QUERY_DIRECTORY / QUERY_INFO (MS-SMB2 2.2.34, 2.2.38): both are
+/// StructureSize 9, OutputBufferOffset, OutputBufferLength.
+public enum OutputBufferResponse {
+    public static func decode(message m: [UInt8], command: Command, maxLength: UInt32) throws -> [UInt8] {
+        var r = WireReader(m, position: Header.size)
+        let ss = try r.u16()
+        guard ss == 9 else { throw ProtocolError.badStructureSize(command: command.description, got: ss) }
+        let off = Int(try r.u16())
+        let len = try r.u32()
+        guard len <= maxLength else {
+            throw ProtocolError.unexpected("\(command): \(len) bytes returned, at most \(maxLength) allowed")
+        }
+        return len == 0 ? [] : try r.slice(offset: off, length: Int(len))
+    }
+}
+
+public enum FileIdBothDirectoryInformation {
+    /// Fixed part before FileName (MS-FSCC 2.4.17).
+    static let fixedSize = 104
+
+    public static func decodeList(_ b: [UInt8]) throws -> [DirectoryEntry] {
+        var out: [DirectoryEntry] = []
+        var pos = 0
+        guard !b.isEmpty else { return out }
+        while true {
+            var r = WireReader(b)
+            try r.seek(to: pos)
+            let next = Int(try r.u32())
+            try r.skip(4)                                       // FileIndex
+            // Directory entries put EndOfFile before AllocationSize (MS-FSCC 2.4.17), unlike CREATE.
+            let c = FileTime(rawValue: try r.u64())
+            let a = FileTime(rawValue: try r.u64())
+            let w = FileTime(rawValue: try r.u64())
+            let ch = FileTime(rawValue: try r.u64())
+            let eof = try r.u64()
+            let alloc = try r.u64()
+            let attrs = FileAttributes(rawValue: try r.u32())
+            let basics = FileBasics(creationTime: c, lastAccessTime: a, lastWriteTime: w, changeTime: ch,
+                                    allocationSize: alloc, endOfFile: eof, fileAttributes: attrs)
+            let nameLength = Int(try r.u32())
+            try r.skip(4 + 1 + 1 + 24 + 2)                      // EaSize, ShortNameLength, Reserved1, ShortName, Reserved2
+            let fileId = try r.u64()
+            let nameBytes = try r.read(nameLength)
+            out.append(DirectoryEntry(name: try UTF16LE.decode(nameBytes), basics: basics, fileId: fileId))
+            if next == 0 { break }
+            // Entries are 8-byte aligned and never overlap the previous one's fixed part.
+            guard next >= fixedSize, next <= b.count - pos else { throw ProtocolError.badOffset(next) }
+            pos += next
+        }
+        return out
+    }
+}

@@ -1,0 +1,214 @@
+import SMBProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A bad command line, options or credentials file: one line for the user.
+struct UsageError: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// What the command line asks for (mount.cifs option names where the meaning is the same).
+struct MountOptions {
+    var host = ""
+    var port = 445
+    var share = ""
+    /// Subdirectory of the share to mount, "/"-separated, "" for the share root.
+    var path = ""
+    var mountpoint = ""
+    var username: String?
+    var password: String?
+    var passwordOnCommandLine = false
+    var domain: String?
+    var credentialsFile: String?
+    var dialects: [Dialect] = Dialect.allCases
+    var uid: UInt32 = getuid()
+    var gid: UInt32 = getgid()
+    var fileMode: UInt32 = 0o644
+    var dirMode: UInt32 = 0o755
+    var signing = true
+    var attributeTimeout = 1.0
+    var foreground = false
+    var debug = false
+    var fsname: String?
+    var fuseOptions: [String] = []
+
+    static let usage = "usage: smb3fs //HOST[:PORT]/SHARE[/PATH] MOUNTPOINT [-o OPTIONS] [-f] [-d]"
+
+    /// Options that mount(8) and mount.fuse3 pass for every filesystem; they mean nothing here.
+    static let ignored: Set<String> = [
+        "auto", "noauto", "_netdev", "nofail", "user", "users", "nouser", "owner", "group", "defaults",
+        "exec", "noexec", "suid", "nosuid", "dev", "nodev", "atime", "noatime", "relatime",
+        "norelatime", "strictatime", "nodiratime", "diratime", "async", "sync", "lazytime", "rw", "ro",
+        "sign", "sec=ntlmssp", "sec=ntlmv2",
+    ]
+
+    static func parse(_ argv: [String]) throws -> MountOptions {
+        var o = MountOptions()
+        var positional: [String] = []
+        var optionStrings: [String] = []
+        var i = 0
+        while i < argv.count {
+            let a = argv[i]
+            switch a {
+            case "-o":
+                guard i + 1 < argv.count else { throw UsageError("-o needs a list of options") }
+                optionStrings.append(argv[i + 1])
+                i += 1
+            case "-f": o.foreground = true
+            case "-d": o.debug = true; o.foreground = true
+            case "-h", "--help": throw UsageError(usage)
+            default:
+                if a.hasPrefix("-o") && a.count > 2 {
+                    optionStrings.append(String(a.dropFirst(2)))
+                } else if a.hasPrefix("-") && a.count > 1 {
+                    throw UsageError("unknown argument \(a); \(usage)")
+                } else {
+                    positional.append(a)
+                }
+            }
+            i += 1
+        }
+        guard positional.count == 2 else { throw UsageError(usage) }
+        try o.parseSource(positional[0])
+        o.mountpoint = positional[1]
+        for s in optionStrings {
+            for item in splitOptions(s) where !item.isEmpty { try o.apply(item) }
+        }
+        return o
+    }
+
+    /// Splits at commas not escaped with a backslash (so a password may contain "\,").
+    static func splitOptions(_ s: String) -> [String] {
+        var out: [String] = []
+        var cur = ""
+        var escaped = false
+        for c in s {
+            if escaped { cur.append(c); escaped = false; continue }
+            if c == "\\" { escaped = true; continue }
+            if c == "," { out.append(cur); cur = ""; continue }
+            cur.append(c)
+        }
+        out.append(cur)
+        return out
+    }
+
+    /// //HOST[:PORT]/SHARE[/PATH]; HOST may be [IPv6].
+    mutating func parseSource(_ s: String) throws {
+        let bad = UsageError("bad share \"\(s)\": expected //HOST/SHARE[/PATH]")
+        var rest = Substring(s)
+        if rest.hasPrefix("\\\\") { rest = Substring(rest.map { $0 == "\\" ? "/" : $0 }) }
+        guard rest.hasPrefix("//") else { throw bad }
+        rest = rest.dropFirst(2)
+        let parts = rest.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count >= 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw bad }
+        var hostPart = parts[0]
+        if hostPart.hasPrefix("[") {
+            guard let close = hostPart.firstIndex(of: "]") else { throw bad }
+            host = String(hostPart[hostPart.index(after: hostPart.startIndex)..<close])
+            hostPart = hostPart[hostPart.index(after: close)...]
+            if hostPart.hasPrefix(":") { port = try Self.port(String(hostPart.dropFirst())) } else if !hostPart.isEmpty { throw bad }
+        } else if let colon = hostPart.firstIndex(of: ":") {
+            host = String(hostPart[..<colon])
+            port = try Self.port(String(hostPart[hostPart.index(after: colon)...]))
+        } else {
+            host = String(hostPart)
+        }
+        guard !host.isEmpty else { throw bad }
+        share = String(parts[1])
+        if parts.count == 3 {
+            path = parts[2].split(separator: "/").joined(separator: "/")
+        }
+    }
+
+    static func port(_ s: String) throws -> Int {
+        guard let p = Int(s), (1...65535).contains(p) else { throw UsageError("bad port \"\(s)\"") }
+        return p
+    }
+
+    static func mode(_ key: String, _ s: String) throws -> UInt32 {
+        guard let m = UInt32(s, radix: 8), m <= 0o7777 else { throw UsageError("bad \(key) \"\(s)\": expected an octal mode such as 0644") }
+        return m
+    }
+
+    static func id(_ key: String, _ s: String, user: Bool) throws -> UInt32 {
+        if let n = UInt32(s) { return n }
+        if user, let pw = getpwnam(s) { return pw.pointee.pw_uid }
+        if !user, let gr = getgrnam(s) { return gr.pointee.gr_gid }
+        throw UsageError("bad \(key) \"\(s)\": no such \(user ? "user" : "group")")
+    }
+
+    static func dialects(_ s: String) throws -> [Dialect] {
+        switch s {
+        case "2.0", "2.0.2", "2.02": return [.smb202]
+        case "2.1": return [.smb210]
+        case "3.0", "3.00": return [.smb300]
+        case "3.0.2", "3.02": return [.smb302]
+        case "3.1.1", "3.11": return [.smb311]
+        case "3": return [.smb300, .smb302, .smb311]
+        case "default": return Dialect.allCases
+        case "1.0", "1": throw UsageError("vers=\(s): SMB1 is not supported (it is insecure); use 2.0.2 or later")
+        default: throw UsageError("bad vers \"\(s)\": expected 2.0.2, 2.1, 3.0, 3.0.2, 3.1.1, 3 or default")
+        }
+    }
+
+    mutating func apply(_ item: String) throws {
+        let key: String
+        let value: String?
+        if let eq = item.firstIndex(of: "=") {
+            key = String(item[..<eq])
+            value = String(item[item.index(after: eq)...])
+        } else {
+            key = item
+            value = nil
+        }
+        func need() throws -> String {
+            guard let value, !value.isEmpty || key == "password" || key == "pass" else {
+                throw UsageError("option \(key) needs a value")
+            }
+            return value
+        }
+        switch key {
+        case "username", "user":
+            guard let v = value else { if key == "user" { return }; throw UsageError("option username needs a value") }
+            try setUser(v)
+        case "password", "pass":
+            password = try need()
+            passwordOnCommandLine = true
+        case "credentials", "cred": credentialsFile = try need()
+        case "domain", "dom", "workgroup": domain = try need()
+        case "port": port = try Self.port(try need())
+        case "vers": dialects = try Self.dialects(try need())
+        case "uid": uid = try Self.id("uid", try need(), user: true)
+        case "gid": gid = try Self.id("gid", try need(), user: false)
+        case "file_mode": fileMode = try Self.mode("file_mode", try need())
+        case "dir_mode": dirMode = try Self.mode("dir_mode", try need())
+        case "nosign": signing = false
+        case "actimeo":
+            guard let t = Double(try need()), t >= 0, t <= 86400 else { throw UsageError("bad actimeo \"\(value ?? "")\": expected seconds") }
+            attributeTimeout = t
+        case "sec":
+            let v = try need()
+            if !Self.ignored.contains("sec=" + v) { throw UsageError("sec=\(v) is not supported; use sec=ntlmssp") }
+        case "allow_other", "allow_root", "default_permissions": fuseOptions.append(key)
+        case "fsname": fsname = try need()
+        case "comment": return
+        default:
+            if value == nil && Self.ignored.contains(key) { return }
+            if key.hasPrefix("x-") { return }
+            throw UsageError("unknown option \"\(key)\"")
+        }
+    }
+
+    /// "user", "DOMAIN\user", "DOMAIN/user" or "user@domain" (mount.cifs accepts the same).
+    mutating func setUser(_ v: String) throws {
+        if let sep = v.firstIndex(where: { $0 == "\\" || $0 == "/" }) {
+            domain = String(v[..<sep])
+            username = String(v[v.index(after: sep)...])
+        } else {
+            username = v
+        }
+        guard let u = username, !u.isEmpty else { throw UsageError("empty user name") }
+    }
+}

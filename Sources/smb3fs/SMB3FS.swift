@@ -1,0 +1,168 @@
+import Dispatch
+import FUSEAdapter
+import Logging
+import SMBAuth
+import SMBClient
+import SMBFS
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct SMB3FS {
+    static func main() {
+        // Crash dumps would hold the password: this process never dumps core.
+        var nocore = rlimit(rlim_cur: 0, rlim_max: 0)
+        setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &nocore)
+
+        let options: MountOptions
+        let credentials: NTLMCredentials
+        do {
+            options = try MountOptions.parse(Array(CommandLine.arguments.dropFirst()))
+            if options.passwordOnCommandLine {
+                printError("warning: a password given with -o password= is visible to other users in the process list; use credentials= or $PASSWD")
+            }
+            credentials = try resolveCredentials(options)
+            try checkMountpoint(options.mountpoint)
+        } catch let e as UsageError {
+            printError(e.message)
+            exit(1)
+        } catch {
+            printError("\(error)")
+            exit(1)
+        }
+
+        // Fork before any thread exists (NIO and Swift concurrency start theirs lazily).
+        let daemon: Daemon? = options.foreground ? nil : Daemon.detach()
+        LoggingSystem.bootstrap { _ in
+            if daemon != nil {
+                openlog("smb3fs", LOG_PID, LOG_DAEMON)
+                return LineLogHandler(sink: .syslog, logLevel: options.debug ? .debug : .info)
+            }
+            return LineLogHandler(sink: .stderr, logLevel: options.debug ? .debug : .warning)
+        }
+        var logger = Logger(label: "smb3fs")
+        logger[metadataKey: "share"] = "//\(options.host)/\(options.share)"
+
+        func fail(_ message: String) -> Never {
+            if let daemon { daemon.failed(message) } else { printError(message) }
+            exit(1)
+        }
+
+        var config = ClientConfiguration(host: options.host, share: options.share, credentials: credentials, logger: logger)
+        config.port = options.port
+        config.dialects = options.dialects
+        config.signing = options.signing
+        let fsOptions: Filesystem.Options = {
+            var o = Filesystem.Options(ownership: Ownership(uid: options.uid, gid: options.gid,
+                                                            fileMode: options.fileMode, dirMode: options.dirMode),
+                                       rootPath: options.path)
+            o.attributeTimeout = options.attributeTimeout
+            return o
+        }()
+
+        let fs: Filesystem
+        do {
+            let config = config
+            let logger = logger
+            fs = try runBlocking {
+                let share = try await Share.connect(config)
+                let fs = Filesystem(share: share, options: fsOptions, logger: logger)
+                do {
+                    try await fs.checkRoot()
+                } catch {
+                    await share.disconnect()
+                    throw FSRootError(path: options.path, error: error)
+                }
+                return fs
+            }
+        } catch let e as FSRootError {
+            fail("cannot mount //\(options.host)/\(options.share)/\(e.path): \(describe(e.error))")
+        } catch {
+            fail("cannot mount //\(options.host)/\(options.share): \(describe(error))")
+        }
+
+        let fsname = options.fsname ?? "//\(options.host)/\(options.share)" + (options.path.isEmpty ? "" : "/" + options.path)
+        var fuseOptions = ["ro", "default_permissions"] + options.fuseOptions
+        fuseOptions = fuseOptions.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+        do {
+            try FUSEMount.run(fs: fs, mountpoint: options.mountpoint, fsname: fsname, fuseOptions: fuseOptions,
+                              logger: logger) {
+                logger.info("mounted", metadata: ["mountpoint": "\(options.mountpoint)", "dialect": "\(fs.share.dialect)"])
+                daemon?.mounted()
+            }
+        } catch {
+            _ = try? runBlocking { await fs.shutdown() }
+            fail("\(error)")
+        }
+        _ = try? runBlocking { await fs.shutdown() }
+        exit(0)
+    }
+
+    struct FSRootError: Error { let path: String; let error: Error }
+
+    static func describe(_ error: Error) -> String {
+        if let e = error as? SMBError { return e.description }
+        if let e = error as? FSError { return String(cString: strerror(e.errno)) }
+        return "\(error)"
+    }
+
+    static func resolveCredentials(_ o: MountOptions) throws -> NTLMCredentials {
+        var user = o.username
+        var password = o.password
+        var domain = o.domain
+        if let path = o.credentialsFile {
+            let c = try CredentialsFile.load(path)
+            user = user ?? c.username
+            password = password ?? c.password
+            domain = domain ?? c.domain
+        }
+        if user == nil, let u = getenv("USER") { user = String(cString: u) }
+        guard let user, !user.isEmpty else { throw UsageError("no user name: use -o username= or credentials=") }
+        if password == nil, let p = getenv("PASSWD") { password = String(cString: p) }
+        if password == nil {
+            guard isatty(0) != 0 else {
+                throw UsageError("no password for \(user): use credentials=, $PASSWD, or run on a terminal to be asked")
+            }
+            guard let p = getpass("Password for \(user)@//\(o.host)/\(o.share): ") else {
+                throw UsageError("cannot read the password")
+            }
+            password = String(cString: p)
+        }
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count - 1)
+        let hostname = host.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let workstation = hostname.split(separator: ".").first.map { String($0).uppercased() } ?? "SMB3FS"
+        return NTLMCredentials(user: user, password: password ?? "", domain: domain ?? "", workstation: workstation)
+    }
+
+    /// The mountpoint must be an existing, empty directory.
+    static func checkMountpoint(_ path: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw UsageError("mountpoint \(path): \(String(cString: strerror(errno)))")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw UsageError("mountpoint \(path) is not a directory") }
+        guard let d = opendir(path) else { throw UsageError("mountpoint \(path): \(String(cString: strerror(errno)))") }
+        defer { closedir(d) }
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { throw UsageError("mountpoint \(path) is not empty") }
+        }
+    }
+}
+
+/// Runs async work from synchronous code (main and the FUSE loop are synchronous).
+func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let result = Mutex<Result<T, Error>?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        let r: Result<T, Error>
+        do { r = .success(try await body()) } catch { r = .failure(error) }
+        result.withLock { $0 = r }
+        done.signal()
+    }
+    done.wait()
+    return try result.withLock { $0! }.get()
+}

@@ -1,0 +1,88 @@
+import Foundation
+import SMBClient
+import SMBProtocol
+import XCTest
+
+final class ShareTests: XCTestCase {
+    func testReadFileAndListRoot() async throws {
+        let server = try TestServer.main()
+        let dir = "client-\(UUID().uuidString)"
+        let local = server.sharePath + "/" + dir
+        try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: local) }
+        var content = [UInt8](repeating: 0, count: 200_000)
+        for i in content.indices { content[i] = UInt8(truncatingIfNeeded: i &* 31 &+ i >> 8) }
+        try Data(content).write(to: URL(fileURLWithPath: local + "/data.bin"))
+
+        let share = try await Share.connect(server.configuration())
+        XCTAssertTrue(share.isSigned)
+        try await share.echo()
+        let d = try await share.create(path: dir, access: [.readData, .readAttributes, .synchronize],
+                                       options: .directoryFile)
+        let entries = try await share.listDirectory(d.fileId)
+        try await share.close(d.fileId)
+        XCTAssertEqual(entries.map(\.name), ["data.bin"])
+        XCTAssertEqual(entries.first?.basics.endOfFile, UInt64(content.count))
+
+        let f = try await share.create(path: dir + "/data.bin", access: [.readData, .readAttributes, .synchronize])
+        XCTAssertEqual(f.basics.endOfFile, UInt64(content.count))
+        let all = try await share.read(f.fileId, offset: 0, length: content.count + 100)
+        XCTAssertEqual(all, content)
+        let middle = try await share.read(f.fileId, offset: 70_000, length: 1000)
+        XCTAssertEqual(middle, Array(content[70_000..<71_000]))
+        let past = try await share.read(f.fileId, offset: UInt64(content.count + 10), length: 10)
+        XCTAssertEqual(past, [])
+        let info = try await share.queryAllInformation(f.fileId)
+        XCTAssertEqual(info.basics.endOfFile, UInt64(content.count))
+        XCTAssertFalse(info.isDirectory)
+        let fs = try await share.queryFullSize(f.fileId)
+        XCTAssertGreaterThan(fs.totalAllocationUnits, 0)
+        try await share.close(f.fileId)
+
+        do {
+            _ = try await share.create(path: dir + "/missing", access: [.readData])
+            XCTFail("opened a missing file")
+        } catch let e as SMBError {
+            XCTAssertEqual(e.ntStatus, .objectNameNotFound)
+        }
+        await share.disconnect()
+    }
+
+    func testWrongPasswordFails() async throws {
+        let server = try TestServer.main()
+        do {
+            let s = try await Share.connect(server.configuration(password: "wrong-" + server.password))
+            await s.disconnect()
+            XCTFail("logged on with a wrong password")
+        } catch let e as SMBError {
+            guard case .authentication(let msg) = e else { return XCTFail("unexpected error \(e)") }
+            XCTAssertTrue(msg.contains("logon failure"), msg)
+        }
+    }
+
+    func testUnknownShareFails() async throws {
+        let server = try TestServer.main()
+        do {
+            let s = try await Share.connect(server.configuration(share: "no-such-share"))
+            await s.disconnect()
+            XCTFail("connected to a missing share")
+        } catch let e as SMBError {
+            guard case .connectFailed(let msg) = e else { return XCTFail("unexpected error \(e)") }
+            XCTAssertTrue(msg.contains("not found"), msg)
+        }
+    }
+
+    func testRefusedPortFails() async throws {
+        let server = try TestServer.main()
+        var config = server.configuration()
+        config.port = 1
+        do {
+            let s = try await Share.connect(config)
+            await s.disconnect()
+            XCTFail("connected to port 1")
+        } catch let e as SMBError {
+            guard case .connectFailed(let msg) = e else { return XCTFail("unexpected error \(e)") }
+            XCTAssertTrue(msg.contains("refused"), msg)
+        }
+    }
+}
