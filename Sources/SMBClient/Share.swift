@@ -8,6 +8,8 @@ import SMBProtocol
 public final class Share: Sendable {
     let connection: Connection
     public let dialect: Dialect
+    /// The algorithm every request is signed with and every response verified with; nil with `nosign`.
+    public let signingAlgorithm: SigningAlgorithm?
     let sessionId: UInt64
     let treeId: UInt32
     /// Largest payload of one READ and of QUERY_DIRECTORY/QUERY_INFO outputs.
@@ -15,10 +17,11 @@ public final class Share: Sendable {
     let maxTransactSize: Int
     let logger: Logger
 
-    init(connection: Connection, dialect: Dialect, sessionId: UInt64, treeId: UInt32,
+    init(connection: Connection, dialect: Dialect, signingAlgorithm: SigningAlgorithm?, sessionId: UInt64, treeId: UInt32,
          maxReadSize: Int, maxTransactSize: Int, logger: Logger) {
         self.connection = connection
         self.dialect = dialect
+        self.signingAlgorithm = signingAlgorithm
         self.sessionId = sessionId
         self.treeId = treeId
         self.maxReadSize = maxReadSize
@@ -53,7 +56,8 @@ public final class Share: Sendable {
             guard tc.shareType == ShareType.disk.rawValue else {
                 throw SMBError.unsupported("\"\(config.share)\" is not a disk share")
             }
-            return Share(connection: conn, dialect: negotiated.dialect, sessionId: sessionId,
+            return Share(connection: conn, dialect: negotiated.dialect,
+                         signingAlgorithm: conn.sessionSigner == nil ? nil : negotiated.signingAlgorithm, sessionId: sessionId,
                          treeId: r.header.treeId, maxReadSize: negotiated.maxReadSize,
                          maxTransactSize: negotiated.maxTransactSize, logger: conn.logger)
         } catch {

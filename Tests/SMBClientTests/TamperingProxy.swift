@@ -1,0 +1,110 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A TCP relay between the client and the real Samba that alters chosen responses on their way
+/// back: what no real server sends on purpose (a tampered or unsigned response), with real
+/// traffic around it. Listens on 127.0.0.1 on an ephemeral port; serves one connection.
+final class TamperingProxy: @unchecked Sendable {
+    enum Action { case pass, flipLastByte, stripSignature }
+
+    let port: UInt16
+    private let listenFD: Int32
+    private let targetHost: String
+    private let targetPort: UInt16
+    /// Decides per response (command, status) what to do with it.
+    private let decide: @Sendable (UInt16, UInt32) -> Action
+    private let lock = NSLock()
+    private var tampered = 0
+
+    var tamperedCount: Int { lock.lock(); defer { lock.unlock() }; return tampered }
+
+    init(targetHost: String, targetPort: UInt16 = 445, decide: @escaping @Sendable (UInt16, UInt32) -> Action) throws {
+        self.targetHost = targetHost
+        self.targetPort = targetPort
+        self.decide = decide
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard ok == 0, listen(fd, 1) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        listenFD = fd
+        port = UInt16(bigEndian: addr.sin_port)
+        Thread { [self] in serve() }.start()
+    }
+
+    deinit { close(listenFD) }
+
+    private func serve() {
+        let client = accept(listenFD, nil, nil)
+        guard client >= 0 else { return }
+        let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr(targetHost)
+        addr.sin_port = targetPort.bigEndian
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { close(client); return }
+        Thread { [self] in
+            pump(from: client, to: server, alter: false)
+        }.start()
+        pump(from: server, to: client, alter: true)
+    }
+
+    private func readExactly(_ fd: Int32, _ n: Int) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: n)
+        var got = 0
+        while got < n {
+            let r = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, n - got) }
+            if r <= 0 { return nil }
+            got += r
+        }
+        return out
+    }
+
+    private func writeAll(_ fd: Int32, _ b: [UInt8]) -> Bool {
+        var sent = 0
+        while sent < b.count {
+            let r = b.withUnsafeBytes { write(fd, $0.baseAddress! + sent, b.count - sent) }
+            if r <= 0 { return false }
+            sent += r
+        }
+        return true
+    }
+
+    private func pump(from: Int32, to: Int32, alter: Bool) {
+        defer { shutdown(to, Int32(SHUT_RDWR)); shutdown(from, Int32(SHUT_RDWR)) }
+        while let h = readExactly(from, 4) {
+            let len = Int(h[1]) << 16 | Int(h[2]) << 8 | Int(h[3])
+            guard var frame = readExactly(from, len) else { return }
+            if alter && frame.count >= 64 && frame[0] == 0xFE {
+                let command = UInt16(frame[12]) | UInt16(frame[13]) << 8
+                let status = UInt32(frame[8]) | UInt32(frame[9]) << 8 | UInt32(frame[10]) << 16 | UInt32(frame[11]) << 24
+                switch decide(command, status) {
+                case .pass: break
+                case .flipLastByte:
+                    frame[frame.count - 1] ^= 0x01
+                    count()
+                case .stripSignature:
+                    frame[16] &= ~0x08
+                    for i in 48..<64 { frame[i] = 0 }
+                    count()
+                }
+            }
+            guard writeAll(to, h + frame) else { return }
+        }
+    }
+
+    private func count() { lock.lock(); tampered += 1; lock.unlock() }
+}
