@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import SMBAuth
+import SMBClient
+@testable import SMBFS
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Filesystem semantics against the real Samba of Scripts/test, without a mount.
+final class FilesystemTests: XCTestCase {
+    struct Server {
+        let host, user, pass, share, path: String
+    }
+
+    func server() throws -> Server {
+        let env = ProcessInfo.processInfo.environment
+        guard let host = env["SMB3FS_TEST_HOST"], let user = env["SMB3FS_TEST_USER"], let pass = env["SMB3FS_TEST_PASS"],
+              let share = env["SMB3FS_TEST_SHARE"], let path = env["SMB3FS_TEST_SHARE_PATH"] else {
+            XCTFail("SMB3FS_TEST_* is not set: run through Scripts/test, which starts the Samba server")
+            throw CancellationError()
+        }
+        return Server(host: host, user: user, pass: pass, share: share, path: path)
+    }
+
+    func mount(_ s: Server, root: String) async throws -> Filesystem {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let config = ClientConfiguration(host: s.host, share: s.share,
+                                         credentials: NTLMCredentials(user: s.user, password: s.pass, domain: "", workstation: "T"),
+                                         logger: logger)
+        let share = try await Share.connect(config)
+        let fs = Filesystem(share: share, options: Filesystem.Options(ownership: Ownership(uid: 1, gid: 2), rootPath: root),
+                            logger: logger)
+        try await fs.checkRoot()
+        return fs
+    }
+
+    func testLookupReaddirReadAndErrors() async throws {
+        let s = try server()
+        let dir = "fs-\(UUID().uuidString)"
+        let local = s.path + "/" + dir
+        try FileManager.default.createDirectory(atPath: local + "/sub", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: local) }
+        let names = ["plain.txt", "with space", "Grüße", "日本語.md"]
+        for (i, n) in names.enumerated() {
+            try Data(repeating: UInt8(65 + i), count: 1000 * (i + 1)).write(to: URL(fileURLWithPath: local + "/sub/" + n))
+        }
+
+        // Mount the subdirectory as the root, as //HOST/SHARE/PATH does.
+        let fs = try await mount(s, root: dir)
+        let sub = try await fs.lookup(parent: InodeTable.rootIno, name: "sub")
+        XCTAssertEqual(sub.attributes.kind, .directory)
+        XCTAssertEqual(sub.attributes.permissions, 0o755)
+        fs.remember(sub, parent: InodeTable.rootIno)
+
+        let h = try await fs.opendir(sub.attributes.ino)
+        let entries = try fs.readdir(handle: h, offset: 0)
+        XCTAssertEqual(Set(entries.map(\.name)), Set(names))
+        for e in entries {
+            let i = names.firstIndex(of: e.name)!
+            XCTAssertEqual(e.attributes.size, UInt64(1000 * (i + 1)), e.name)
+            XCTAssertEqual(e.attributes.uid, 1)
+            XCTAssertEqual(e.attributes.gid, 2)
+            // readdirplus and lookup agree on the inode number.
+            let looked = try await fs.lookup(parent: sub.attributes.ino, name: e.name)
+            XCTAssertEqual(looked.attributes.ino, e.attributes.ino, e.name)
+            XCTAssertEqual(looked.attributes.size, e.attributes.size, e.name)
+        }
+        XCTAssertEqual(try fs.readdir(handle: h, offset: 2).count, names.count - 2)
+        fs.releasedir(handle: h)
+        XCTAssertThrowsError(try fs.readdir(handle: h, offset: 0))
+
+        let f = try await fs.lookup(parent: sub.attributes.ino, name: "Grüße")
+        fs.remember(f, parent: sub.attributes.ino)
+        let fh = try await fs.open(f.attributes.ino, writable: false)
+        let data = try await fs.read(handle: fh, offset: 500, size: 10_000)
+        XCTAssertEqual(data, [UInt8](repeating: 67, count: 2500))
+        await fs.release(handle: fh)
+
+        do { _ = try await fs.open(f.attributes.ino, writable: true); XCTFail("opened for writing") } catch {
+            XCTAssertEqual(ErrnoMapping.errno(for: error), EROFS)
+        }
+        do { _ = try await fs.lookup(parent: sub.attributes.ino, name: "missing"); XCTFail("found a missing name") } catch {
+            XCTAssertEqual(ErrnoMapping.errno(for: error), ENOENT)
+        }
+        do { _ = try await fs.lookup(parent: f.attributes.ino, name: "x"); XCTFail("looked up inside a file") } catch {
+            XCTAssertTrue([ENOTDIR, ENOENT].contains(ErrnoMapping.errno(for: error)), "\(error)")
+        }
+        let st = try await fs.statfs()
+        XCTAssertGreaterThan(st.blocks, 0)
+        XCTAssertGreaterThanOrEqual(st.blocks, st.blocksFree)
+        await fs.shutdown()
+    }
+
+    func testMissingRootFails() async throws {
+        let s = try server()
+        do {
+            let fs = try await mount(s, root: "no-such-dir-\(UUID().uuidString)")
+            await fs.shutdown()
+            XCTFail("mounted a missing directory")
+        } catch {
+            XCTAssertEqual(ErrnoMapping.errno(for: error), ENOENT)
+        }
+    }
+}
