@@ -1,0 +1,196 @@
+import Foundation
+import XCTest
+
+/// The command line: every failure is one "smb3fs: " line on stderr, exit status ≠ 0 and
+/// no mount left; the accepted spellings of options and sources mount.
+final class CLIFailureTests: MountTestCase {
+    override var mountsInSetUp: Bool { false }
+
+    func testWrongPasswordFromPASSWD() {
+        let r = mount(options: ["username=\(env.user)"], passwd: "wrong-\(env.password)")
+        assertCleanFailure(r, "wrong password in $PASSWD")
+    }
+
+    func testWrongPasswordInCredentialsFile() throws {
+        let bad = try writeCredentials(username: env.user, password: "not-the-password", name: "bad.cred")
+        assertCleanFailure(mount(options: ["credentials=\(bad)"]), "wrong password in credentials file")
+    }
+
+    func testUnknownUser() throws {
+        let bad = try writeCredentials(username: "nosuchuser", password: "whatever", name: "nouser.cred")
+        assertCleanFailure(mount(options: ["credentials=\(bad)"]), "unknown user")
+    }
+
+    func testUnknownShare() {
+        assertCleanFailure(mount(source: "//\(env.host)/no-such-share", options: ["credentials=\(credentials!)"]),
+                           "unknown share")
+    }
+
+    func testUnknownOption() {
+        assertCleanFailure(mount(options: ["credentials=\(credentials!)", "no_such_option=1"]), "unknown option")
+        assertCleanFailure(mount(options: ["credentials=\(credentials!)", "frobnicate"]), "unknown flag option")
+    }
+
+    /// SMB1 is never spoken; an unknown dialect is an error, not a fallback.
+    func testInvalidVers() {
+        assertCleanFailure(mount(options: ["credentials=\(credentials!)", "vers=1.0"]), "vers=1.0")
+    }
+
+    func testMissingMountPoint() {
+        let missing = work + "/does-not-exist"
+        assertCleanFailure(mount(at: missing, options: ["credentials=\(credentials!)"]), mountPoint: missing,
+                           "missing mount point")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: missing), "the mount point must not be created")
+    }
+
+    func testNonEmptyMountPoint() {
+        let full = makeDir("full")
+        _ = FileManager.default.createFile(atPath: full + "/keep", contents: Data("x".utf8))
+        assertCleanFailure(mount(at: full, options: ["credentials=\(credentials!)"]), mountPoint: full,
+                           "non-empty mount point")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: full + "/keep"))
+    }
+
+    func testUnreadableCredentialsFile() {
+        assertCleanFailure(mount(options: ["credentials=\(work!)/no-such.cred"]), "missing credentials file")
+        let dir = makeDir("cred-is-a-dir")
+        assertCleanFailure(mount(options: ["credentials=\(dir)"]), "credentials file is a directory")
+    }
+
+    func testRefusedPort() {
+        assertCleanFailure(mount(options: ["credentials=\(credentials!)", "port=1"]), "port=1")
+        assertCleanFailure(mount(source: "//\(env.host):1/\(env.share)", options: ["credentials=\(credentials!)"]),
+                           "//HOST:1/SHARE")
+    }
+
+    func testNoServerAtAddress() {
+        // A loopback address nobody listens on: connection refused at once.
+        assertCleanFailure(mount(source: "//127.0.0.99/\(env.share)", options: ["credentials=\(credentials!)"]),
+                           "no server at 127.0.0.99")
+    }
+
+    /// No password anywhere and no terminal to ask on.
+    func testNoPasswordWithoutTerminal() {
+        assertCleanFailure(mount(options: ["username=\(env.user)"]), "no password, no tty")
+    }
+
+    func testDialectAboveServerMaximum() throws {
+        guard let capped = env.dialectServers.first(where: { $0.vers == "2.0.2" }) else {
+            return XCTFail("SMB3FS_DIALECT_SERVERS has no 2.0.2 server")
+        }
+        assertCleanFailure(mount(source: "//\(capped.host)/rw", options: ["credentials=\(credentials!)", "vers=3.1.1"]),
+                           "vers=3.1.1 against a server capped at 2.0.2")
+    }
+}
+
+final class CLITests: MountTestCase {
+    override var mountsInSetUp: Bool { false }
+
+    func testPasswordOnCommandLineWarnsButMounts() {
+        let r = mount(options: ["username=\(env.user)", "password=\(env.password)"])
+        XCTAssertEqual(r.status, 0, r.summary)
+        XCTAssertNotNil(mountEntry(at: mnt), r.summary)
+        XCTAssertFalse(r.stderrLines.isEmpty, "password= on argv must warn")
+        XCTAssertTrue(r.stderrLines.allSatisfy { $0.hasPrefix("smb3fs: ") }, r.summary)
+        XCTAssertTrue(r.stderr.lowercased().contains("password"), r.summary)
+        XCTAssertFalse(r.stderr.contains(env.password), "the warning must not repeat the password")
+        XCTAssertEqual(sh(#"ls -- "$1" >/dev/null"#, mnt).status, 0)
+    }
+
+    func testPASSWDAndShortOptionNames() {
+        guard mountOK(options: ["user=\(env.user)", "dom=WORKGROUP"], passwd: env.password) else { return }
+        XCTAssertEqual(sh(#"ls -- "$1" >/dev/null"#, mnt).status, 0)
+    }
+
+    func testPassAlias() {
+        let r = mount(options: ["user=\(env.user)", "pass=\(env.password)"])
+        XCTAssertEqual(r.status, 0, r.summary)
+        XCTAssertNotNil(mountEntry(at: mnt))
+    }
+
+    func testCredentialsFileWithDomain() throws {
+        let cred = try writeCredentials(username: env.user, password: env.password, domain: "WORKGROUP",
+                                        name: "domain.cred")
+        mountOK(options: ["credentials=\(cred)"])
+    }
+
+    func testExplicitPortSpellings() {
+        mountOK(source: "//\(env.host):445/\(env.share)", options: ["credentials=\(credentials!)"])
+        let second = makeDir("port")
+        mountOK(at: second, options: ["credentials=\(credentials!)", "port=445"])
+    }
+
+    /// What mount(8) / mount.fuse3 and fstab lines pass along is ignored.
+    func testGenericMountOptionsAreIgnored() {
+        let generic = ["auto", "noauto", "_netdev", "nofail", "user", "users", "defaults", "exec", "noexec",
+                       "suid", "nosuid", "dev", "nodev", "atime", "noatime", "relatime", "ro"]
+        mountOK(options: ["credentials=\(credentials!)"] + generic)
+    }
+
+    func testRepeatedDashO() {
+        guard mountOK(options: ["credentials=\(credentials!)"], extraArgs: ["-o", "uid=4321", "-o", "gid=4322"])
+        else { return }
+        XCTAssertEqual(sh(#"stat -c '%u %g' -- "$1""#, mnt).stdout, "4321 4322\n")
+    }
+
+    func testAllowOtherAndDefaultPermissions() {
+        guard mountOK(options: ["credentials=\(credentials!)", "allow_other", "default_permissions"]) else { return }
+        let superOptions = mountEntry(at: mnt)?.superOptions ?? ""
+        XCTAssertTrue(superOptions.contains("allow_other"), superOptions)
+        XCTAssertTrue(superOptions.contains("default_permissions"), superOptions)
+    }
+
+    func testProcMountsShowsTypeAndSource() throws {
+        guard mountOK(options: ["credentials=\(credentials!)"]) else { return }
+        let mounts = try String(contentsOfFile: "/proc/mounts", encoding: .utf8)
+        let line = mounts.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+            .first { $0.count > 2 && $0[1] == mnt }
+        XCTAssertEqual(line?[0], env.source, "source in /proc/mounts")
+        XCTAssertEqual(line?[2], "fuse.smb3fs", "type in /proc/mounts")
+    }
+
+    /// -f stays in the foreground: mounted while it runs; SIGTERM unmounts and ends it;
+    /// so does fusermount3 -u.
+    func testForegroundEndsOnSIGTERMAndOnUnmount() throws {
+        for way in ["SIGTERM", "fusermount3 -u", "-d + SIGTERM"] {
+            let point = makeDir("fg-\(way.filter(\.isLetter))")
+            let mode = way.hasPrefix("-d") ? "-d" : "-f"
+            guard var p = spawn([env.binary, env.source, point, "-o", "credentials=\(credentials!)", mode],
+                                environment: childEnvironment(), stderrPath: work + "/fg.err")
+            else { return XCTFail("cannot start \(env.binary)") }
+            let up = waitUntil(30) { mountEntry(at: point) != nil || !p.poll() }
+            XCTAssertTrue(up && p.poll(), "\(way): not mounted in the foreground, status \(String(describing: p.status))")
+            XCTAssertEqual(mountEntry(at: point)?.fsType, "fuse.smb3fs", way)
+            XCTAssertEqual(sh(#"ls -- "$1" >/dev/null"#, point).status, 0, way)
+            if way == "fusermount3 -u" {
+                XCTAssertEqual(runCmd(["fusermount3", "-u", point]).status, 0, way)
+            } else {
+                kill(p.pid, SIGTERM)
+            }
+            XCTAssertTrue(p.wait(15), "\(way): smb3fs \(mode) did not exit")
+            XCTAssertTrue(waitUntil(5) { mountEntry(at: point) == nil }, "\(way): still mounted")
+            if p.poll() { kill(p.pid, SIGKILL); _ = p.wait(10) }
+            if mountEntry(at: point) != nil { _ = runCmd(["umount", "-l", point]) }
+        }
+    }
+
+    /// The fstab path: mount -t fuse.smb3fs → mount.fuse3 → `smb3fs SOURCE DIR -o OPTS`,
+    /// with smb3fs found in mount's own PATH (Scripts/setup installs /usr/local/bin/smb3fs).
+    func testMountHelperFuseSmb3fs() throws {
+        let installed = "/usr/local/bin/smb3fs"
+        XCTAssertTrue(FileManager.default.contentsEqual(atPath: installed, andPath: env.binary),
+                      "\(installed) is not \(env.binary): run Scripts/setup (Scripts/test does)")
+        let r = runCmd(["mount", "-t", "fuse.smb3fs", "-o", "credentials=\(credentials!),uid=1000,_netdev,noatime",
+                        env.source, mnt], environment: childEnvironment(), timeout: 60)
+        XCTAssertEqual(r.status, 0, r.summary)
+        guard let entry = mountEntry(at: mnt) else { return XCTFail("mount -t fuse.smb3fs: nothing mounted") }
+        track(mnt)
+        XCTAssertEqual(entry.fsType, "fuse.smb3fs")
+        XCTAssertEqual(entry.source, env.source, "the fstab source, so that mount -a does not mount twice")
+        XCTAssertEqual(sh(#"stat -c %u -- "$1""#, mnt).stdout, "1000\n")
+        let u = runCmd(["umount", mnt])
+        XCTAssertEqual(u.status, 0, u.summary)
+        XCTAssertTrue(waitUntil(15) { mountEntry(at: mnt) == nil })
+        XCTAssertTrue(waitUntil(15) { smb3fsProcesses(for: mnt).isEmpty }, "daemon left after umount")
+    }
+}
