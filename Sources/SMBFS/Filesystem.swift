@@ -179,8 +179,14 @@ public final class Filesystem: Sendable {
     public func statfs() async throws -> FSStats {
         let c = try await share.create(path: options.rootPath, access: [.readAttributes, .synchronize],
                                        options: .directoryFile)
-        defer { Task { try? await share.close(c.fileId) } }
-        let s = try await share.queryFullSize(c.fileId)
+        let s: FileFsFullSizeInformation
+        do {
+            s = try await share.queryFullSize(c.fileId)
+            try? await share.close(c.fileId)
+        } catch {
+            try? await share.close(c.fileId)
+            throw error
+        }
         let unit = UInt64(s.sectorsPerAllocationUnit) * UInt64(s.bytesPerSector)
         return FSStats(blockSize: max(unit, 512), blocks: s.totalAllocationUnits,
                        blocksFree: s.actualAvailableAllocationUnits, blocksAvailable: s.callerAvailableAllocationUnits)

@@ -16,7 +16,7 @@ final class SigningTests: XCTestCase {
         return (name, content)
     }
 
-    private func readThroughProxy(_ action: TamperingProxy.Action) async throws -> (SMBError?, Int) {
+    private func readThroughProxy(_ action: TamperingProxy.Action, expectData: Bool = false) async throws -> (SMBError?, Int) {
         let server = try TestServer.main()
         let (name, content) = try prepareFile(server)
         defer { try? FileManager.default.removeItem(atPath: server.sharePath + "/" + name) }
@@ -31,7 +31,11 @@ final class SigningTests: XCTestCase {
         let f = try await share.create(path: name, access: [.readData, .synchronize])
         do {
             let data = try await share.read(f.fileId, offset: 0, length: content.count)
-            XCTAssertNotEqual(data, content, "a tampered response must never be returned as data")
+            if expectData {
+                XCTAssertEqual(data, content)
+            } else {
+                XCTAssertNotEqual(data, content, "a tampered response must never be returned as data")
+            }
             return (nil, proxy.tamperedCount)
         } catch let e as SMBError {
             // The connection itself is still usable: only the tampered response failed.
@@ -52,6 +56,14 @@ final class SigningTests: XCTestCase {
         XCTAssertEqual(tampered, 1)
         guard case .signatureInvalid(let command, _)? = error else { return XCTFail("accepted: \(String(describing: error))") }
         XCTAssertEqual(command, .read)
+    }
+
+    /// An unsigned interim response is not verified and completes nothing; the signed final
+    /// response that follows carries the data (MS-SMB2 3.2.5.1.3, 3.2.5.1.5).
+    func testInterimResponseIsAcceptedUnsigned() async throws {
+        let (error, tampered) = try await readThroughProxy(.interimFirst, expectData: true)
+        XCTAssertNil(error)
+        XCTAssertEqual(tampered, 1)
     }
 
     func testUnsignedSessionIsRefused() async throws {

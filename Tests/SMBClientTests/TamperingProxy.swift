@@ -7,7 +7,11 @@ import Glibc
 /// back: what no real server sends on purpose (a tampered or unsigned response), with real
 /// traffic around it. Listens on 127.0.0.1 on an ephemeral port; serves one connection.
 final class TamperingProxy: @unchecked Sendable {
-    enum Action { case pass, flipLastByte, stripSignature }
+    enum Action {
+        case pass, flipLastByte, stripSignature
+        /// Sends an unsigned interim STATUS_PENDING response (MS-SMB2 3.3.4.2) before the real one.
+        case interimFirst
+    }
 
     let port: UInt16
     private let listenFD: Int32
@@ -99,6 +103,17 @@ final class TamperingProxy: @unchecked Sendable {
                 case .stripSignature:
                     frame[16] &= ~0x08
                     for i in 48..<64 { frame[i] = 0 }
+                    count()
+                case .interimFirst:
+                    var interim = Array(frame[0..<64])
+                    interim[8] = 0x03; interim[9] = 0x01; interim[10] = 0; interim[11] = 0   // STATUS_PENDING
+                    interim[14] = 0; interim[15] = 0                                        // no credits
+                    interim[16] = (interim[16] | 0x02) & ~0x08                              // async, unsigned
+                    interim[32] = 0x2A
+                    for i in 33..<40 { interim[i] = 0 }                                     // AsyncId 42
+                    for i in 48..<64 { interim[i] = 0 }
+                    interim += [9, 0, 0, 0, 0, 0, 0, 0, 0]                                  // ERROR body (2.2.2)
+                    guard writeAll(to, [0, 0, 0, UInt8(interim.count)] + interim) else { return }
                     count()
                 }
             }
