@@ -98,6 +98,22 @@ public final class Share: Sendable {
         return try decode("CREATE") { try CreateResponse.decode(message: r.message) }
     }
 
+    /// Opens `path`, runs `body` with the handle and closes it whatever happens. (The three
+    /// requests are what a compound CREATE + request + CLOSE will carry, MS-SMB2 3.2.4.1.4.)
+    public func withOpen<T: Sendable>(path: String, access: AccessMask, options: CreateOptions = [],
+                                      _ body: @Sendable (CreateResponse) async throws -> T) async throws -> T {
+        let c = try await create(path: path, access: access, options: options)
+        let result: T
+        do {
+            result = try await body(c)
+        } catch {
+            try? await close(c.fileId)
+            throw error
+        }
+        try? await close(c.fileId)
+        return result
+    }
+
     public func close(_ fileId: FileId) async throws {
         let r = try await checked(.close, CloseRequest(fileId: fileId).encodeBody())
         _ = try decode("CLOSE") { try CloseResponse.decode(message: r.message) }

@@ -89,15 +89,10 @@ public final class Filesystem: Sendable {
 
     /// Opens, queries and closes: the attributes of one path (MS-SMB2 CREATE + QUERY_INFO + CLOSE).
     private func stat(path: String) async throws -> Attributes {
-        let c = try await share.create(path: path, access: [.readAttributes, .synchronize])
-        do {
-            let info = try await share.queryAllInformation(c.fileId)
-            try? await share.close(c.fileId)
-            return attributes(path: path, basics: info.basics, fileId: info.indexNumber, nlink: info.numberOfLinks)
-        } catch {
-            try? await share.close(c.fileId)
-            throw error
+        let info = try await share.withOpen(path: path, access: [.readAttributes, .synchronize]) { c in
+            try await self.share.queryAllInformation(c.fileId)
         }
+        return attributes(path: path, basics: info.basics, fileId: info.indexNumber, nlink: info.numberOfLinks)
     }
 
     public func lookup(parent: UInt64, name: String) async throws -> Entry {
@@ -117,15 +112,9 @@ public final class Filesystem: Sendable {
     /// readdir offsets index a stable snapshot.
     public func opendir(_ ino: UInt64) async throws -> UInt64 {
         let dir = try path(of: ino)
-        let c = try await share.create(path: dir, access: [.readData, .readAttributes, .synchronize],
-                                       options: .directoryFile)
-        let list: [DirectoryEntry]
-        do {
-            list = try await share.listDirectory(c.fileId)
-            try? await share.close(c.fileId)
-        } catch {
-            try? await share.close(c.fileId)
-            throw error
+        let list = try await share.withOpen(path: dir, access: [.readData, .readAttributes, .synchronize],
+                                            options: .directoryFile) { c in
+            try await self.share.listDirectory(c.fileId)
         }
         let entries = list.map { e in
             Entry(name: e.name, attributes: attributes(path: Self.join(dir, e.name), basics: e.basics, fileId: e.fileId))
@@ -177,15 +166,9 @@ public final class Filesystem: Sendable {
     // MARK: - file system
 
     public func statfs() async throws -> FSStats {
-        let c = try await share.create(path: options.rootPath, access: [.readAttributes, .synchronize],
-                                       options: .directoryFile)
-        let s: FileFsFullSizeInformation
-        do {
-            s = try await share.queryFullSize(c.fileId)
-            try? await share.close(c.fileId)
-        } catch {
-            try? await share.close(c.fileId)
-            throw error
+        let s = try await share.withOpen(path: options.rootPath, access: [.readAttributes, .synchronize],
+                                         options: .directoryFile) { c in
+            try await self.share.queryFullSize(c.fileId)
         }
         let unit = UInt64(s.sectorsPerAllocationUnit) * UInt64(s.bytesPerSector)
         return FSStats(blockSize: max(unit, 512), blocks: s.totalAllocationUnits,

@@ -14,20 +14,9 @@ final class ScriptedServer: @unchecked Sendable {
     private let fd: Int32
 
     init(reply: [UInt8]) throws {
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard ok == 0, listen(s, 1) == 0 else { throw POSIXError(.EADDRINUSE) }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) }
-        }
+        let (s, p) = try Loopback.listen()
         fd = s
-        port = UInt16(bigEndian: addr.sin_port)
+        port = p
         Thread {
             let c = accept(s, nil, nil)
             guard c >= 0 else { return }

@@ -28,21 +28,7 @@ final class TamperingProxy: @unchecked Sendable {
         self.targetHost = targetHost
         self.targetPort = targetPort
         self.decide = decide
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard ok == 0, listen(fd, 1) == 0 else { throw POSIXError(.EADDRINUSE) }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        listenFD = fd
-        port = UInt16(bigEndian: addr.sin_port)
+        (listenFD, port) = try Loopback.listen()
         Thread { [self] in serve() }.start()
     }
 
@@ -51,15 +37,8 @@ final class TamperingProxy: @unchecked Sendable {
     private func serve() {
         let client = accept(listenFD, nil, nil)
         guard client >= 0 else { return }
-        let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr(targetHost)
-        addr.sin_port = targetPort.bigEndian
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { close(client); return }
+        let server = Loopback.connect(targetHost, port: targetPort)
+        guard server >= 0 else { close(client); return }
         Thread { [self] in
             pump(from: client, to: server, alter: false)
         }.start()
