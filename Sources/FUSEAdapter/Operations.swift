@@ -106,10 +106,10 @@ enum Operations {
             let r = Request(raw: req!)
             let ctx = Context.of(req)
             var info = fi?.pointee ?? fuse_file_info()
-            let writable = (info.flags & O_ACCMODE) != O_RDONLY || (info.flags & O_TRUNC) != 0
+            let flags = OpenFlags(posix: info.flags)
             Task {
                 do {
-                    info.fh = try await ctx.fs.open(ino, writable: writable)
+                    info.fh = try await ctx.fs.open(ino, flags: flags)
                     fuse_reply_open(r.raw, &info)
                 } catch { r.error(error) }
             }
@@ -149,6 +149,7 @@ enum Operations {
                 } catch { r.error(error) }
             }
         }
+        Writing.install(&ops)
         return ops
     }
 }

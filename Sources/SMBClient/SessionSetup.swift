@@ -10,6 +10,7 @@ struct Negotiated: Sendable {
     var preauthHash: [UInt8]?
     var signingAlgorithm: SigningAlgorithm
     var maxReadSize: Int
+    var maxWriteSize: Int
     var maxTransactSize: Int
 }
 
@@ -66,15 +67,16 @@ enum Handshake {
         let largeMTU = resp.capabilities.contains(.largeMTU) && dialect >= .smb210
         let smallMax = 65536
         let maxRead = largeMTU ? min(Int(resp.maxReadSize), config.maxIOSize) : min(Int(resp.maxReadSize), smallMax)
+        let maxWrite = largeMTU ? min(Int(resp.maxWriteSize), config.maxIOSize) : min(Int(resp.maxWriteSize), smallMax)
         let maxTransact = min(Int(resp.maxTransactSize), smallMax)
-        guard maxRead >= 4096, maxTransact >= 4096 else {
+        guard maxRead >= 4096, maxWrite >= 4096, maxTransact >= 4096 else {
             throw SMBError.malformed("NEGOTIATE: MaxReadSize \(resp.maxReadSize), MaxTransactSize \(resp.maxTransactSize)")
         }
         conn.setNegotiated(dialect: dialect, largeMTU: largeMTU, maxPayload: max(maxRead, maxTransact))
         conn.logger.info("negotiated", metadata: ["dialect": "\(dialect)", "signing": "\(signing)",
                                                   "maxRead": "\(maxRead)"])
         return Negotiated(dialect: dialect, response: resp, preauthHash: hash, signingAlgorithm: signing,
-                          maxReadSize: maxRead, maxTransactSize: maxTransact)
+                          maxReadSize: maxRead, maxWriteSize: maxWrite, maxTransactSize: maxTransact)
     }
 
     /// SESSION_SETUP rounds until the server accepts or rejects (MS-SMB2 3.2.4.2.3, 3.2.5.3),

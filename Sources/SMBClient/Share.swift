@@ -14,17 +14,19 @@ public final class Share: Sendable {
     let treeId: UInt32
     /// Largest payload of one READ and of QUERY_DIRECTORY/QUERY_INFO outputs.
     public let maxReadSize: Int
+    public let maxWriteSize: Int
     let maxTransactSize: Int
     let logger: Logger
 
     init(connection: Connection, dialect: Dialect, signingAlgorithm: SigningAlgorithm?, sessionId: UInt64, treeId: UInt32,
-         maxReadSize: Int, maxTransactSize: Int, logger: Logger) {
+         maxReadSize: Int, maxWriteSize: Int, maxTransactSize: Int, logger: Logger) {
         self.connection = connection
         self.dialect = dialect
         self.signingAlgorithm = signingAlgorithm
         self.sessionId = sessionId
         self.treeId = treeId
         self.maxReadSize = maxReadSize
+        self.maxWriteSize = maxWriteSize
         self.maxTransactSize = maxTransactSize
         self.logger = logger
     }
@@ -59,7 +61,7 @@ public final class Share: Sendable {
             return Share(connection: conn, dialect: negotiated.dialect,
                          signingAlgorithm: conn.sessionSigner == nil ? nil : negotiated.signingAlgorithm, sessionId: sessionId,
                          treeId: r.header.treeId, maxReadSize: negotiated.maxReadSize,
-                         maxTransactSize: negotiated.maxTransactSize, logger: conn.logger)
+                         maxWriteSize: negotiated.maxWriteSize, maxTransactSize: negotiated.maxTransactSize, logger: conn.logger)
         } catch {
             conn.close()
             throw error
@@ -89,20 +91,23 @@ public final class Share: Sendable {
 
     /// CREATE (MS-SMB2 3.2.4.3). `path` uses "/" separators relative to the share root.
     public func create(path: String, access: AccessMask, disposition: CreateDisposition = .open,
-                       options: CreateOptions = [], attributes: FileAttributes = []) async throws -> CreateResponse {
+                       options: CreateOptions = [], attributes: FileAttributes = [],
+                       shareAccess: ShareAccess = .all) async throws -> CreateResponse {
         var req = CreateRequest(name: Self.wireName(path), desiredAccess: access)
         req.createDisposition = disposition
         req.createOptions = options
         req.fileAttributes = attributes
+        req.shareAccess = shareAccess
         let r = try await checked(.create, req.encodeBody())
         return try decode("CREATE") { try CreateResponse.decode(message: r.message) }
     }
 
     /// Opens `path`, runs `body` with the handle and closes it whatever happens. (The three
     /// requests are what a compound CREATE + request + CLOSE will carry, MS-SMB2 3.2.4.1.4.)
-    public func withOpen<T: Sendable>(path: String, access: AccessMask, options: CreateOptions = [],
+    public func withOpen<T: Sendable>(path: String, access: AccessMask, disposition: CreateDisposition = .open,
+                                      options: CreateOptions = [],
                                       _ body: @Sendable (CreateResponse) async throws -> T) async throws -> T {
-        let c = try await create(path: path, access: access, options: options)
+        let c = try await create(path: path, access: access, disposition: disposition, options: options)
         let result: T
         do {
             result = try await body(c)
@@ -151,6 +156,52 @@ public final class Share: Sendable {
         if r.header.status == .endOfFile { return [] }
         let rr = try decode("READ") { try ReadResponse.decode(message: r.message, requested: UInt32(length)) }
         return Array(r.message[rr.dataRange])
+    }
+
+    /// WRITE of all of `data` at `offset` (MS-SMB2 3.2.4.7); pieces above MaxWriteSize are sent
+    /// concurrently. Returns only once the server has acknowledged every byte.
+    public func write(_ fileId: FileId, offset: UInt64, data: [UInt8]) async throws {
+        if data.count <= maxWriteSize {
+            try await writeOne(fileId, offset: offset, data: data[...])
+            return
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var o = 0
+            while o < data.count {
+                let piece = data[o..<min(o + maxWriteSize, data.count)]
+                let at = offset + UInt64(o)
+                group.addTask { try await self.writeOne(fileId, offset: at, data: piece) }
+                o += maxWriteSize
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    private func writeOne(_ fileId: FileId, offset: UInt64, data: ArraySlice<UInt8>) async throws {
+        let req = WriteRequest(fileId: fileId, offset: offset, data: data)
+        let charge = max(1, (data.count - 1) / 65536 + 1)
+        let r = try await checked(.write, req.encodeBody(), charge: charge)
+        let w = try decode("WRITE") { try WriteResponse.decode(message: r.message, requested: data.count) }
+        // A short write is the server running out of space (MS-SMB2 3.3.5.13 gives no other reason).
+        guard Int(w.count) == data.count else { throw SMBError.status(.diskFull, .write) }
+    }
+
+    /// FLUSH (MS-SMB2 3.2.4.17): the server writes the file's data to stable storage.
+    public func flush(_ fileId: FileId) async throws {
+        let r = try await checked(.flush, FlushRequest(fileId: fileId).encodeBody())
+        try decode("FLUSH") { try SimpleRequest.decodeResponse(message: r.message, command: .flush) }
+    }
+
+    /// SET_INFO of one file information class (MS-SMB2 3.2.4.15).
+    public func setInfo(_ fileId: FileId, _ info: FileSetInformation) async throws {
+        let req = SetInfoRequest(fileInfoClass: info.fileInfoClass, fileId: fileId, buffer: info.encode())
+        let r = try await checked(.setInfo, req.encodeBody())
+        try decode("SET_INFO") { try SetInfoRequest.decodeResponse(message: r.message) }
+    }
+
+    /// Renames an open file or directory to `path` ("/"-separated, from the share root).
+    public func rename(_ fileId: FileId, to path: String, replaceIfExists: Bool) async throws {
+        try await setInfo(fileId, .rename(newName: Self.wireName(path), replaceIfExists: replaceIfExists))
     }
 
     /// One QUERY_DIRECTORY round (FileIdBothDirectoryInformation); nil once STATUS_NO_MORE_FILES.

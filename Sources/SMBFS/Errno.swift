@@ -10,7 +10,7 @@ public enum ErrnoMapping {
         switch status {
         case .objectNameNotFound, .objectPathNotFound, .noSuchFile, .deletePending: return ENOENT
         case .objectNameCollision: return EEXIST
-        case .accessDenied: return EACCES
+        case .accessDenied, .cannotDelete: return EACCES
         case .directoryNotEmpty: return ENOTEMPTY
         case .fileIsADirectory: return EISDIR
         case .notADirectory: return ENOTDIR

@@ -42,7 +42,7 @@ public final class Filesystem: Sendable {
     public let options: Options
     let logger: Logger
     private let inodes: Mutex<InodeTable>
-    private let handles = Mutex(Handles())
+    let handles = Mutex(Handles())
 
     public init(share: Share, options: Options, logger: Logger) {
         self.share = share
@@ -53,7 +53,7 @@ public final class Filesystem: Sendable {
 
     // MARK: - paths and inodes
 
-    private func path(of ino: UInt64) throws -> String {
+    func path(of ino: UInt64) throws -> String {
         guard let p = inodes.withLock({ $0.path(of: ino) }) else { throw FSError(ESTALE) }
         return p
     }
@@ -63,12 +63,12 @@ public final class Filesystem: Sendable {
     }
 
     /// Names the server cannot hold never reach it.
-    private static func validate(name: String) throws {
+    static func validate(name: String) throws {
         guard !name.isEmpty, name != ".", name != "..", !name.contains("/") else { throw FSError(EINVAL) }
         guard name.utf8.count <= 255 else { throw FSError(ENAMETOOLONG) }
     }
 
-    private func attributes(path: String, basics: FileBasics, fileId: UInt64, nlink: UInt32 = 1) -> Attributes {
+    func attributes(path: String, basics: FileBasics, fileId: UInt64, nlink: UInt32 = 1) -> Attributes {
         let ino = path == options.rootPath ? InodeTable.rootIno
             : inodes.withLock { $0.number(for: path, fileId: fileId) }
         return options.ownership.attributes(ino: ino, basics: basics, nlink: nlink)
@@ -79,6 +79,10 @@ public final class Filesystem: Sendable {
         guard let dir = inodes.withLock({ $0.path(of: parent) }) else { return }
         let p = Self.join(dir, entry.name)
         inodes.withLock { $0.remember(entry.attributes.ino, path: p) }
+    }
+
+    func renamed(from: String, to: String) {
+        inodes.withLock { $0.rename(from: from, to: to) }
     }
 
     public func forget(_ ino: UInt64, count: UInt64) {
@@ -140,22 +144,30 @@ public final class Filesystem: Sendable {
 
     // MARK: - files
 
-    public func open(_ ino: UInt64, writable: Bool) async throws -> UInt64 {
-        if writable && options.readOnly { throw FSError(EROFS) }
+    public func open(_ ino: UInt64, flags: OpenFlags) async throws -> UInt64 {
+        if (flags.write || flags.truncate) && options.readOnly { throw FSError(EROFS) }
         let p = try path(of: ino)
-        let c = try await share.create(path: p, access: [.readData, .readAttributes, .synchronize],
+        let c = try await share.create(path: p, access: flags.access, disposition: flags.openDisposition,
                                        options: .nonDirectoryFile)
-        return handles.withLock { h in
+        return addFileHandle(c.fileId)
+    }
+
+    func addFileHandle(_ fid: FileId) -> UInt64 {
+        handles.withLock { h in
             let id = h.next
             h.next += 1
-            h.files[id] = c.fileId
+            h.files[id] = fid
             return id
         }
     }
 
-    public func read(handle: UInt64, offset: UInt64, size: Int) async throws -> [UInt8] {
+    func fileId(_ handle: UInt64) throws -> FileId {
         guard let fid = handles.withLock({ $0.files[handle] }) else { throw FSError(EBADF) }
-        return try await share.read(fid, offset: offset, length: size)
+        return fid
+    }
+
+    public func read(handle: UInt64, offset: UInt64, size: Int) async throws -> [UInt8] {
+        try await share.read(try fileId(handle), offset: offset, length: size)
     }
 
     public func release(handle: UInt64) async {

@@ -55,5 +55,19 @@ struct InodeTable: Sendable {
         if n.lookups <= count { nodes[ino] = nil } else { nodes[ino]?.lookups = n.lookups - count }
     }
 
+    /// A rename moves every known path at or below `from` to `to` (inode numbers stay).
+    mutating func rename(from: String, to: String) {
+        let prefix = from + "/"
+        func moved(_ p: String) -> String? {
+            if p == from { return to }
+            if p.hasPrefix(prefix) { return to + "/" + p.dropFirst(prefix.count) }
+            return nil
+        }
+        for (ino, n) in nodes { if let p = moved(n.path) { nodes[ino]?.path = p } }
+        for (p, n) in synthetic {
+            if let q = moved(p) { synthetic[p] = nil; synthetic[q] = n }
+        }
+    }
+
     var count: Int { nodes.count }
 }

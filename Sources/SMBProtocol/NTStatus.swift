@@ -27,6 +27,7 @@ public struct NTStatus: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let fileLockConflict = NTStatus(rawValue: 0xC000_0054)
     public static let lockNotGranted = NTStatus(rawValue: 0xC000_0055)
     public static let deletePending = NTStatus(rawValue: 0xC000_0056)
+    public static let cannotDelete = NTStatus(rawValue: 0xC000_0121)
     public static let noSuchUser = NTStatus(rawValue: 0xC000_0064)
     public static let wrongPassword = NTStatus(rawValue: 0xC000_006A)
     public static let logonFailure = NTStatus(rawValue: 0xC000_006D)
@@ -78,7 +79,7 @@ public struct NTStatus: RawRepresentable, Hashable, Sendable, CustomStringConver
         0xC000_00BB: "STATUS_NOT_SUPPORTED", 0xC000_00C9: "STATUS_NETWORK_NAME_DELETED",
         0xC000_00CC: "STATUS_BAD_NETWORK_NAME", 0xC000_00D4: "STATUS_NOT_SAME_DEVICE",
         0xC000_0101: "STATUS_DIRECTORY_NOT_EMPTY", 0xC000_0103: "STATUS_NOT_A_DIRECTORY",
-        0xC000_0106: "STATUS_NAME_TOO_LONG", 0xC000_0120: "STATUS_CANCELLED",
+        0xC000_0106: "STATUS_NAME_TOO_LONG", 0xC000_0120: "STATUS_CANCELLED", 0xC000_0121: "STATUS_CANNOT_DELETE",
         0xC000_0128: "STATUS_FILE_CLOSED", 0xC000_0203: "STATUS_USER_SESSION_DELETED",
         0xC000_0234: "STATUS_ACCOUNT_LOCKED_OUT", 0xC000_0275: "STATUS_NOT_A_REPARSE_POINT",
         0xC000_035C: "STATUS_NETWORK_SESSION_EXPIRED",

@@ -28,6 +28,8 @@ struct MountOptions {
     var fileMode: UInt32 = 0o644
     var dirMode: UInt32 = 0o755
     var signing = true
+    /// Read-only unless `rw` is given (the last of `ro`/`rw` wins).
+    var readOnly = true
     var attributeTimeout = 1.0
     var foreground = false
     var debug = false
@@ -40,7 +42,7 @@ struct MountOptions {
     static let ignored: Set<String> = [
         "auto", "noauto", "_netdev", "nofail", "user", "users", "nouser", "owner", "group", "defaults",
         "exec", "noexec", "suid", "nosuid", "dev", "nodev", "atime", "noatime", "relatime",
-        "norelatime", "strictatime", "nodiratime", "diratime", "async", "sync", "lazytime", "rw", "ro",
+        "norelatime", "strictatime", "nodiratime", "diratime", "async", "sync", "lazytime",
         "sign", "sec=ntlmssp", "sec=ntlmv2",
     ]
 
@@ -185,6 +187,8 @@ struct MountOptions {
         case "file_mode": fileMode = try Self.mode("file_mode", try need())
         case "dir_mode": dirMode = try Self.mode("dir_mode", try need())
         case "nosign": signing = false
+        case "ro": readOnly = true
+        case "rw": readOnly = false
         case "actimeo":
             guard let t = Double(try need()), t >= 0, t <= 86400 else { throw UsageError("bad actimeo \"\(value ?? "")\": expected seconds") }
             attributeTimeout = t

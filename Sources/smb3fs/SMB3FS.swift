@@ -59,6 +59,7 @@ struct SMB3FS {
                                                             fileMode: options.fileMode, dirMode: options.dirMode),
                                        rootPath: options.path)
             o.attributeTimeout = options.attributeTimeout
+            o.readOnly = options.readOnly
             return o
         }()
 
@@ -84,7 +85,7 @@ struct SMB3FS {
         }
 
         let fsname = options.fsname ?? "//\(options.host)/\(options.share)" + (options.path.isEmpty ? "" : "/" + options.path)
-        var fuseOptions = ["ro", "default_permissions"] + options.fuseOptions
+        var fuseOptions = [options.readOnly ? "ro" : "rw", "default_permissions"] + options.fuseOptions
         fuseOptions = fuseOptions.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
         do {
             try FUSEMount.run(fs: fs, mountpoint: options.mountpoint, fsname: fsname, fuseOptions: fuseOptions,

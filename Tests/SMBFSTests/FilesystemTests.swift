@@ -10,21 +10,9 @@ import Glibc
 
 /// Filesystem semantics against the real Samba of Scripts/test, without a mount.
 final class FilesystemTests: XCTestCase {
-    struct Server {
-        let host, user, pass, share, path: String
-    }
+    func server() throws -> TestServer { try TestServer.fromEnvironment() }
 
-    func server() throws -> Server {
-        let env = ProcessInfo.processInfo.environment
-        guard let host = env["SMB3FS_TEST_HOST"], let user = env["SMB3FS_TEST_USER"], let pass = env["SMB3FS_TEST_PASS"],
-              let share = env["SMB3FS_TEST_SHARE"], let path = env["SMB3FS_TEST_SHARE_PATH"] else {
-            XCTFail("SMB3FS_TEST_* is not set: run through Scripts/test, which starts the Samba server")
-            throw CancellationError()
-        }
-        return Server(host: host, user: user, pass: pass, share: share, path: path)
-    }
-
-    func mount(_ s: Server, root: String) async throws -> Filesystem {
+    func mount(_ s: TestServer, root: String) async throws -> Filesystem {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let config = ClientConfiguration(host: s.host, share: s.share,
@@ -74,12 +62,12 @@ final class FilesystemTests: XCTestCase {
 
         let f = try await fs.lookup(parent: sub.attributes.ino, name: "Grüße")
         fs.remember(f, parent: sub.attributes.ino)
-        let fh = try await fs.open(f.attributes.ino, writable: false)
+        let fh = try await fs.open(f.attributes.ino, flags: OpenFlags(posix: O_RDONLY))
         let data = try await fs.read(handle: fh, offset: 500, size: 10_000)
         XCTAssertEqual(data, [UInt8](repeating: 67, count: 2500))
         await fs.release(handle: fh)
 
-        do { _ = try await fs.open(f.attributes.ino, writable: true); XCTFail("opened for writing") } catch {
+        do { _ = try await fs.open(f.attributes.ino, flags: OpenFlags(posix: O_RDWR)); XCTFail("opened for writing") } catch {
             XCTAssertEqual(ErrnoMapping.errno(for: error), EROFS)
         }
         do { _ = try await fs.lookup(parent: sub.attributes.ino, name: "missing"); XCTFail("found a missing name") } catch {
@@ -103,5 +91,20 @@ final class FilesystemTests: XCTestCase {
         } catch {
             XCTAssertEqual(ErrnoMapping.errno(for: error), ENOENT)
         }
+    }
+}
+
+/// The Samba server Scripts/test starts, from its environment.
+struct TestServer {
+    let host, user, pass, share, path: String
+
+    static func fromEnvironment() throws -> TestServer {
+        let env = ProcessInfo.processInfo.environment
+        guard let host = env["SMB3FS_TEST_HOST"], let user = env["SMB3FS_TEST_USER"], let pass = env["SMB3FS_TEST_PASS"],
+              let share = env["SMB3FS_TEST_SHARE"], let path = env["SMB3FS_TEST_SHARE_PATH"] else {
+            XCTFail("SMB3FS_TEST_* is not set: run through Scripts/test, which starts the Samba server")
+            throw CancellationError()
+        }
+        return TestServer(host: host, user: user, pass: pass, share: share, path: path)
     }
 }

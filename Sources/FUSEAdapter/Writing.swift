@@ -1,0 +1,146 @@
+import CFuse3
+import SMBFS
+import SMBProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The operations that change the share.
+enum Writing {
+    /// renameat2(2) flag values (linux/fs.h), which Glibc does not export to Swift.
+    static let renameNoReplace: UInt32 = 1
+
+    static func install(_ ops: inout fuse_lowlevel_ops) {
+        ops.create = { req, parent, name, _, fi in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            guard let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
+            var info = fi?.pointee ?? fuse_file_info()
+            let flags = OpenFlags(posix: info.flags)
+            Task {
+                do {
+                    let (e, handle) = try await ctx.fs.create(parent: parent, name: n, flags: flags)
+                    var p = Convert.entry(e, timeout: ctx.timeout)
+                    info.fh = handle
+                    ctx.fs.remember(e, parent: parent)
+                    if fuse_reply_create(r.raw, &p, &info) != 0 {
+                        // The kernel dropped the request (interrupted): nobody will release this handle.
+                        ctx.fs.forget(e.attributes.ino, count: 1)
+                        await ctx.fs.release(handle: handle)
+                    }
+                } catch { r.error(error) }
+            }
+        }
+
+        ops.write = { req, _, buf, size, off, fi in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            guard let fh = fi?.pointee.fh else { return r.error(EBADF) }
+            // The buffer belongs to libfuse only until this callback returns.
+            let data = buf.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
+            Task {
+                do {
+                    let n = try await ctx.fs.write(handle: fh, offset: UInt64(off), data: data)
+                    fuse_reply_write(r.raw, n)
+                } catch { r.error(error) }
+            }
+        }
+
+        // Every write has reached the server before it was acknowledged, so close has nothing to flush.
+        ops.flush = { req, _, _ in fuse_reply_err(req, 0) }
+
+        ops.fsync = { req, _, _, fi in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            guard let fh = fi?.pointee.fh else { return r.error(EBADF) }
+            Task {
+                do {
+                    try await ctx.fs.fsync(handle: fh)
+                    r.error(0)
+                } catch { r.error(error) }
+            }
+        }
+
+        ops.fsyncdir = { req, _, _, _ in fuse_reply_err(req, 0) }
+
+        ops.setattr = { req, ino, attr, toSet, fi in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            guard let st = attr?.pointee else { return r.error(EINVAL) }
+            var c = AttributeChanges()
+            if toSet & FUSE_SET_ATTR_MODE != 0 { c.mode = UInt32(st.st_mode) & 0o7777 }
+            if toSet & FUSE_SET_ATTR_UID != 0 { c.uid = st.st_uid }
+            if toSet & FUSE_SET_ATTR_GID != 0 { c.gid = st.st_gid }
+            if toSet & FUSE_SET_ATTR_SIZE != 0 { c.size = UInt64(max(0, st.st_size)) }
+            if toSet & FUSE_SET_ATTR_ATIME_NOW != 0 {
+                c.atime = Filesystem.now()
+            } else if toSet & FUSE_SET_ATTR_ATIME != 0 {
+                c.atime = FileTime(unixSeconds: Int64(st.st_atim.tv_sec), nanoseconds: Int64(st.st_atim.tv_nsec))
+            }
+            if toSet & FUSE_SET_ATTR_MTIME_NOW != 0 {
+                c.mtime = Filesystem.now()
+            } else if toSet & FUSE_SET_ATTR_MTIME != 0 {
+                c.mtime = FileTime(unixSeconds: Int64(st.st_mtim.tv_sec), nanoseconds: Int64(st.st_mtim.tv_nsec))
+            }
+            let handle = fi?.pointee.fh
+            let changes = c
+            Task {
+                do {
+                    var out = Convert.stat(try await ctx.fs.setattr(ino, changes, handle: handle))
+                    fuse_reply_attr(r.raw, &out, ctx.timeout)
+                } catch { r.error(error) }
+            }
+        }
+
+        ops.mkdir = { req, parent, name, _ in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            guard let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
+            Task {
+                do {
+                    let e = try await ctx.fs.mkdir(parent: parent, name: n)
+                    var p = Convert.entry(e, timeout: ctx.timeout)
+                    ctx.fs.remember(e, parent: parent)
+                    fuse_reply_entry(r.raw, &p)
+                } catch { r.error(error) }
+            }
+        }
+
+        ops.unlink = { req, parent, name in
+            Writing.removal(req, name) { fs, n in try await fs.unlink(parent: parent, name: n) }
+        }
+
+        ops.rmdir = { req, parent, name in
+            Writing.removal(req, name) { fs, n in try await fs.rmdir(parent: parent, name: n) }
+        }
+
+        ops.rename = { req, parent, name, newParent, newName, flags in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            guard let name, let n = String(validatingCString: name),
+                  let newName, let nn = String(validatingCString: newName) else { return r.error(EINVAL) }
+            // RENAME_EXCHANGE and RENAME_WHITEOUT have no SMB equivalent.
+            guard flags & ~Writing.renameNoReplace == 0 else { return r.error(EINVAL) }
+            let noReplace = flags & Writing.renameNoReplace != 0
+            Task {
+                do {
+                    try await ctx.fs.rename(parent: parent, name: n, newParent: newParent, newName: nn, noReplace: noReplace)
+                    r.error(0)
+                } catch { r.error(error) }
+            }
+        }
+    }
+
+    static func removal(_ req: fuse_req_t?, _ name: UnsafePointer<CChar>?,
+                                _ body: @escaping @Sendable (Filesystem, String) async throws -> Void) {
+        let r = Request(raw: req!)
+        let ctx = Context.of(req)
+        guard let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
+        Task {
+            do {
+                try await body(ctx.fs, n)
+                r.error(0)
+            } catch { r.error(error) }
+        }
+    }
+}

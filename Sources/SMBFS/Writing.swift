@@ -1,0 +1,146 @@
+import SMBClient
+import SMBProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The operations that change the share. Each reaches the server before it returns: nothing is
+/// acknowledged to the application that the server has not acknowledged.
+extension Filesystem {
+    private func writable() throws {
+        if options.readOnly { throw FSError(EROFS) }
+    }
+
+    /// creat(2) / open(O_CREAT): CREATE with FILE_CREATE, FILE_OVERWRITE_IF or FILE_OPEN_IF.
+    public func create(parent: UInt64, name: String, flags: OpenFlags) async throws -> (Entry, UInt64) {
+        try writable()
+        try Self.validate(name: name)
+        let p = Self.join(try path(of: parent), name)
+        let c = try await share.create(path: p, access: flags.access, disposition: flags.createDisposition,
+                                       options: .nonDirectoryFile, attributes: [.archive])
+        let a = attributes(path: p, basics: c.basics, fileId: 0)
+        let handle = addFileHandle(c.fileId)
+        // The directory listing and lookups give the server's file id; ask for it once here so
+        // the inode number is the same whichever way the kernel learns of the file.
+        if let info = try? await share.queryAllInformation(c.fileId) {
+            return (Entry(name: name, attributes: attributes(path: p, basics: info.basics, fileId: info.indexNumber,
+                                                             nlink: info.numberOfLinks)), handle)
+        }
+        return (Entry(name: name, attributes: a), handle)
+    }
+
+    public func write(handle: UInt64, offset: UInt64, data: [UInt8]) async throws -> Int {
+        try writable()
+        try await share.write(try fileId(handle), offset: offset, data: data)
+        return data.count
+    }
+
+    /// fsync(2) / fdatasync(2): FLUSH, so the data is on the server's stable storage.
+    public func fsync(handle: UInt64) async throws {
+        try await share.flush(try fileId(handle))
+    }
+
+    public func mkdir(parent: UInt64, name: String) async throws -> Entry {
+        try writable()
+        try Self.validate(name: name)
+        let p = Self.join(try path(of: parent), name)
+        let c = try await share.create(path: p, access: [.readAttributes, .synchronize], disposition: .create,
+                                       options: .directoryFile, attributes: [.directory])
+        try? await share.close(c.fileId)
+        return try await lookup(parent: parent, name: name)
+    }
+
+    /// unlink(2): CREATE with DELETE access, SET_INFO FileDispositionInformation, CLOSE
+    /// (MS-SMB2 2.2.39, MS-FSCC 2.4.11). Setting the disposition, unlike FILE_DELETE_ON_CLOSE,
+    /// reports a non-empty directory at once (STATUS_DIRECTORY_NOT_EMPTY); a delete-on-close that
+    /// fails at CLOSE would be silent. A file with the DOS read-only attribute cannot be deleted;
+    /// POSIX lets the directory's writer delete it, so the attribute is cleared first, as cifs does.
+    public func unlink(parent: UInt64, name: String) async throws {
+        try writable()
+        try Self.validate(name: name)
+        try await delete(path: Self.join(try path(of: parent), name), directory: false)
+    }
+
+    public func rmdir(parent: UInt64, name: String) async throws {
+        try writable()
+        try Self.validate(name: name)
+        try await delete(path: Self.join(try path(of: parent), name), directory: true)
+    }
+
+    private func delete(path: String, directory: Bool) async throws {
+        let options: CreateOptions = directory ? .directoryFile : .nonDirectoryFile
+        let remove: @Sendable () async throws -> Void = {
+            try await self.share.withOpen(path: path, access: [.delete, .readAttributes, .synchronize], options: options) { c in
+                try await self.share.setInfo(c.fileId, .disposition(deletePending: true))
+            }
+        }
+        do {
+            try await remove()
+        } catch let e as SMBError where e.ntStatus == .cannotDelete || e.ntStatus == .accessDenied {
+            guard !directory, try await clearReadOnly(path: path) else { throw e }
+            try await remove()
+        }
+    }
+
+    /// Clears FILE_ATTRIBUTE_READONLY; false when it was not set.
+    private func clearReadOnly(path: String) async throws -> Bool {
+        try await share.withOpen(path: path, access: [.readAttributes, .writeAttributes, .synchronize]) { c in
+            guard c.basics.fileAttributes.contains(.readonly) else { return false }
+            var attrs = c.basics.fileAttributes.subtracting(.readonly)
+            if attrs.isEmpty { attrs = .normal }
+            try await self.share.setInfo(c.fileId, .basic(creation: nil, lastAccess: nil, lastWrite: nil, change: nil,
+                                                          attributes: attrs))
+            return true
+        }
+    }
+
+    /// rename(2) and renameat2(RENAME_NOREPLACE): SET_INFO FileRenameInformation on the source
+    /// (MS-SMB2 2.2.39, MS-FSCC 2.4.37.2). With ReplaceIfExists the server replaces an existing
+    /// file in one step, which is what save-by-rename needs.
+    public func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, noReplace: Bool) async throws {
+        try writable()
+        try Self.validate(name: name)
+        try Self.validate(name: newName)
+        let from = Self.join(try path(of: parent), name)
+        let to = Self.join(try path(of: newParent), newName)
+        if from == to { return }
+        try await share.withOpen(path: from, access: [.delete, .readAttributes, .synchronize]) { c in
+            try await self.share.rename(c.fileId, to: to, replaceIfExists: !noReplace)
+        }
+        renamed(from: from, to: to)
+    }
+
+    /// setattr: size (FileEndOfFileInformation), times and the read-only attribute
+    /// (FileBasicInformation); ownership cannot be changed on an SMB share.
+    public func setattr(_ ino: UInt64, _ changes: AttributeChanges, handle: UInt64?) async throws -> Attributes {
+        let p = try path(of: ino)
+        if let uid = changes.uid, uid != options.ownership.uid { throw FSError(EPERM) }
+        if let gid = changes.gid, gid != options.ownership.gid { throw FSError(EPERM) }
+        let needsServer = changes.size != nil || changes.atime != nil || changes.mtime != nil || changes.mode != nil
+        if needsServer { try writable() }
+        if let size = changes.size {
+            if let handle, let fid = handles.withLock({ $0.files[handle] }) {
+                try await share.setInfo(fid, .endOfFile(size))
+            } else {
+                try await share.withOpen(path: p, access: [.writeData, .readAttributes, .synchronize]) { c in
+                    try await self.share.setInfo(c.fileId, .endOfFile(size))
+                }
+            }
+        }
+        if changes.atime != nil || changes.mtime != nil || changes.mode != nil {
+            try await share.withOpen(path: p, access: [.readAttributes, .writeAttributes, .synchronize]) { c in
+                var attrs: FileAttributes?
+                if let mode = changes.mode, !c.basics.fileAttributes.contains(.directory) {
+                    // Only the owner-write bit has a place on the server: FILE_ATTRIBUTE_READONLY.
+                    var a = c.basics.fileAttributes
+                    if mode & 0o200 == 0 { a.insert(.readonly) } else { a.remove(.readonly) }
+                    if a != c.basics.fileAttributes { attrs = a.isEmpty ? .normal : a }
+                }
+                if changes.atime == nil && changes.mtime == nil && attrs == nil { return }
+                try await self.share.setInfo(c.fileId, .basic(creation: nil, lastAccess: changes.atime,
+                                                              lastWrite: changes.mtime, change: nil, attributes: attrs))
+            }
+        }
+        return try await getattr(ino)
+    }
+}
