@@ -284,6 +284,9 @@ public struct FILE_ALLOCATED_RANGE_BUFFER: Sendable, Equatable {
 /// VALIDATE_NEGOTIATE_INFO request (MS-SMB2 2.2.31.4): the input of FSCTL_VALIDATE_NEGOTIATE_INFO,
 /// sent on 3.0 / 3.0.2 connections (3.1.1 relies on preauth integrity instead).
 public struct VALIDATE_NEGOTIATE_INFO_Request: Sendable, Equatable {
+    /// This client offers at most five dialects (2.0.2 ... 3.1.1); the encoder allows some room.
+    public static let maxDialects = 16
+
     public var capabilities: UInt32
     public var guid: [UInt8]
     public var securityMode: UInt16
@@ -298,7 +301,9 @@ public struct VALIDATE_NEGOTIATE_INFO_Request: Sendable, Equatable {
 
     public func encode() throws -> [UInt8] {
         guard guid.count == 16 else { throw EncodingError("VALIDATE_NEGOTIATE_INFO: Guid must be 16 bytes") }
-        guard !dialects.isEmpty, dialects.count <= 16 else { throw EncodingError("VALIDATE_NEGOTIATE_INFO: 1...16 dialects") }
+        guard !dialects.isEmpty, dialects.count <= Self.maxDialects else {
+            throw EncodingError("VALIDATE_NEGOTIATE_INFO: 1...\(Self.maxDialects) dialects")
+        }
         var w = WireWriter(capacity: 24 + 2 * dialects.count)
         w.u32(capabilities)
         w.bytes(guid)
