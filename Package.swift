@@ -25,7 +25,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "SMBFS", dependencies: [
-            "SMBClient", "SMBProtocol",
+            "SMBClient", "SMBProtocol", "SMBCrypto",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "FUSEAdapter", dependencies: [

@@ -15,7 +15,11 @@ enum Convert {
     static func stat(_ a: Attributes) -> stat {
         var st = Glibc.stat()
         st.st_ino = UInt(a.ino)
-        st.st_mode = (a.kind == .directory ? S_IFDIR : S_IFREG) | mode_t(a.permissions & 0o7777)
+        switch a.kind {
+        case .directory: st.st_mode = S_IFDIR | mode_t(a.permissions & 0o7777)
+        case .file: st.st_mode = S_IFREG | mode_t(a.permissions & 0o7777)
+        case .symlink: st.st_mode = S_IFLNK | 0o777
+        }
         st.st_nlink = UInt(a.nlink)
         st.st_uid = a.uid
         st.st_gid = a.gid

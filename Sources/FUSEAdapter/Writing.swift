@@ -106,6 +106,48 @@ enum Writing {
             }
         }
 
+        ops.symlink = { req, target, parent, name in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            guard let target, let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
+            let t = Array(UnsafeRawBufferPointer(start: target, count: strlen(target)))
+            Task {
+                do {
+                    let e = try await ctx.fs.symlink(parent: parent, name: n, target: t)
+                    var p = Convert.entry(e, timeout: ctx.timeout)
+                    ctx.fs.remember(e, parent: parent)
+                    fuse_reply_entry(r.raw, &p)
+                } catch { r.error(error) }
+            }
+        }
+
+        ops.readlink = { req, ino in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            Task {
+                do {
+                    let target = try await ctx.fs.readlink(ino) + [0]
+                    target.withUnsafeBufferPointer { b in
+                        b.withMemoryRebound(to: CChar.self) { _ = fuse_reply_readlink(r.raw, $0.baseAddress) }
+                    }
+                } catch { r.error(error) }
+            }
+        }
+
+        ops.link = { req, ino, newParent, newName in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            guard let newName, let n = String(validatingCString: newName) else { return r.error(EINVAL) }
+            Task {
+                do {
+                    let e = try await ctx.fs.link(ino, newParent: newParent, newName: n)
+                    var p = Convert.entry(e, timeout: ctx.timeout)
+                    ctx.fs.remember(e, parent: newParent)
+                    fuse_reply_entry(r.raw, &p)
+                } catch { r.error(error) }
+            }
+        }
+
         ops.unlink = { req, parent, name in
             Writing.removal(req, name) { fs, n in try await fs.unlink(parent: parent, name: n) }
         }

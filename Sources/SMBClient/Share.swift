@@ -194,7 +194,11 @@ public final class Share: Sendable {
 
     /// SET_INFO of one file information class (MS-SMB2 3.2.4.15).
     public func setInfo(_ fileId: FileId, _ info: FileSetInformation) async throws {
-        let req = SetInfoRequest(fileInfoClass: info.fileInfoClass, fileId: fileId, buffer: info.encode())
+        try await setInfo(fileId, fileInfoClass: info.fileInfoClass, buffer: info.encode())
+    }
+
+    public func setInfo(_ fileId: FileId, fileInfoClass: UInt8, buffer: [UInt8]) async throws {
+        let req = SetInfoRequest(fileInfoClass: fileInfoClass, fileId: fileId, buffer: buffer)
         let r = try await checked(.setInfo, req.encodeBody())
         try decode("SET_INFO") { try SetInfoRequest.decodeResponse(message: r.message) }
     }
@@ -202,6 +206,14 @@ public final class Share: Sendable {
     /// Renames an open file or directory to `path` ("/"-separated, from the share root).
     public func rename(_ fileId: FileId, to path: String, replaceIfExists: Bool) async throws {
         try await setInfo(fileId, .rename(newName: Self.wireName(path), replaceIfExists: replaceIfExists))
+    }
+
+    /// Adds a hard link to an open file at `path` (FileLinkInformation, MS-FSCC 2.4.27.2).
+    public func link(_ fileId: FileId, at path: String) async throws {
+        let info = FileLinkInformation(fileName: Self.wireName(path), replaceIfExists: false)
+        let buffer: [UInt8]
+        do { buffer = try info.encode() } catch { throw SMBError.unsupported("link name: \(error)") }
+        try await setInfo(fileId, fileInfoClass: FileLinkInformation.fileInformationClass, buffer: buffer)
     }
 
     /// One QUERY_DIRECTORY round (FileIdBothDirectoryInformation); nil once STATUS_NO_MORE_FILES.

@@ -2,7 +2,7 @@ import SMBProtocol
 
 /// What stat(2) shows for one inode.
 public struct Attributes: Sendable, Equatable {
-    public enum Kind: Sendable { case file, directory }
+    public enum Kind: Sendable { case file, directory, symlink }
     public var ino: UInt64
     public var kind: Kind
     public var size: UInt64

@@ -96,7 +96,8 @@ public final class Filesystem: Sendable {
         let info = try await share.withOpen(path: path, access: [.readAttributes, .synchronize]) { c in
             try await self.share.queryAllInformation(c.fileId)
         }
-        return attributes(path: path, basics: info.basics, fileId: info.indexNumber, nlink: info.numberOfLinks)
+        let a = attributes(path: path, basics: info.basics, fileId: info.indexNumber, nlink: info.numberOfLinks)
+        return await resolvingSymlink(a, path: path)
     }
 
     public func lookup(parent: UInt64, name: String) async throws -> Entry {
@@ -120,8 +121,12 @@ public final class Filesystem: Sendable {
                                             options: .directoryFile) { c in
             try await self.share.listDirectory(c.fileId)
         }
-        let entries = list.map { e in
-            Entry(name: e.name, attributes: attributes(path: Self.join(dir, e.name), basics: e.basics, fileId: e.fileId))
+        var entries: [Entry] = []
+        entries.reserveCapacity(list.count)
+        for e in list {
+            let p = Self.join(dir, e.name)
+            let a = attributes(path: p, basics: e.basics, fileId: e.fileId)
+            entries.append(Entry(name: e.name, attributes: await resolvingSymlink(a, path: p)))
         }
         return handles.withLock { h in
             let id = h.next
