@@ -150,6 +150,7 @@ enum Operations {
             }
         }
         Writing.install(&ops)
+        ExtendedAttributes.install(&ops)
         return ops
     }
 }

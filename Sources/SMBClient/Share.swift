@@ -216,6 +216,26 @@ public final class Share: Sendable {
         try await setInfo(fileId, fileInfoClass: FileLinkInformation.fileInformationClass, buffer: buffer)
     }
 
+    /// Every extended attribute of an open file (QUERY_INFO FileFullEaInformation, MS-SMB2 3.2.4.12).
+    public func queryEAs(_ fileId: FileId) async throws -> [FileFullEaInformation] {
+        let len = maxTransactSize
+        var req = QueryInfoRequest(infoType: .file, fileInfoClass: FileFullEaInformation.fileInformationClass,
+                                   outputBufferLength: UInt32(len), fileId: fileId)
+        req.flags = QueryInfoRequest.restartScan
+        let r = try await checked(.queryInfo, req.encodeBody(), allowing: [.noEasOnFile])
+        if r.header.status == .noEasOnFile { return [] }
+        let buf = try decode("QUERY_INFO") { try OutputBufferResponse.decode(message: r.message, command: .queryInfo, maxLength: UInt32(len)) }
+        if buf.isEmpty { return [] }
+        return try decode("QUERY_INFO") { try FileFullEaInformation.decodeList(buf) }
+    }
+
+    /// Sets (or, with an empty value, removes) extended attributes (MS-FSCC 2.4.15).
+    public func setEAs(_ fileId: FileId, _ list: [FileFullEaInformation]) async throws {
+        let buffer: [UInt8]
+        do { buffer = try FileFullEaInformation.encodeList(list) } catch { throw SMBError.unsupported("extended attribute: \(error)") }
+        try await setInfo(fileId, fileInfoClass: FileFullEaInformation.fileInformationClass, buffer: buffer)
+    }
+
     /// One QUERY_DIRECTORY round (FileIdBothDirectoryInformation); nil once STATUS_NO_MORE_FILES.
     public func queryDirectory(_ fileId: FileId, restart: Bool) async throws -> [DirectoryEntry]? {
         let req = QueryDirectoryRequest(fileId: fileId, outputBufferLength: UInt32(maxTransactSize),

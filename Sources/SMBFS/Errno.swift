@@ -21,7 +21,8 @@ public enum ErrnoMapping {
         case .nameTooLong: return ENAMETOOLONG
         case .objectNameInvalid: return EINVAL
         case .notSameDevice: return EXDEV
-        case .notSupported, .notImplemented, .invalidDeviceRequest: return EOPNOTSUPP
+        case .notSupported, .notImplemented, .invalidDeviceRequest, .easNotSupported: return EOPNOTSUPP
+        case .eaTooLarge: return E2BIG
         case .invalidParameter: return EINVAL
         case .insufficientResources: return ENOMEM
         case .ioTimeout: return ETIMEDOUT

@@ -26,6 +26,9 @@ public struct NTStatus: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let quotaExceeded = NTStatus(rawValue: 0xC000_0044)
     public static let fileLockConflict = NTStatus(rawValue: 0xC000_0054)
     public static let lockNotGranted = NTStatus(rawValue: 0xC000_0055)
+    public static let noEasOnFile = NTStatus(rawValue: 0xC000_0052)
+    public static let eaTooLarge = NTStatus(rawValue: 0xC000_0050)
+    public static let easNotSupported = NTStatus(rawValue: 0xC000_004F)
     public static let deletePending = NTStatus(rawValue: 0xC000_0056)
     public static let cannotDelete = NTStatus(rawValue: 0xC000_0121)
     public static let noSuchUser = NTStatus(rawValue: 0xC000_0064)
@@ -69,7 +72,8 @@ public struct NTStatus: RawRepresentable, Hashable, Sendable, CustomStringConver
         0xC000_0033: "STATUS_OBJECT_NAME_INVALID", 0xC000_0034: "STATUS_OBJECT_NAME_NOT_FOUND",
         0xC000_0035: "STATUS_OBJECT_NAME_COLLISION", 0xC000_003A: "STATUS_OBJECT_PATH_NOT_FOUND",
         0xC000_0043: "STATUS_SHARING_VIOLATION", 0xC000_0044: "STATUS_QUOTA_EXCEEDED",
-        0xC000_0054: "STATUS_FILE_LOCK_CONFLICT", 0xC000_0055: "STATUS_LOCK_NOT_GRANTED",
+        0xC000_004F: "STATUS_EAS_NOT_SUPPORTED", 0xC000_0050: "STATUS_EA_TOO_LARGE",
+        0xC000_0052: "STATUS_NO_EAS_ON_FILE", 0xC000_0054: "STATUS_FILE_LOCK_CONFLICT", 0xC000_0055: "STATUS_LOCK_NOT_GRANTED",
         0xC000_0056: "STATUS_DELETE_PENDING", 0xC000_0064: "STATUS_NO_SUCH_USER",
         0xC000_006A: "STATUS_WRONG_PASSWORD", 0xC000_006D: "STATUS_LOGON_FAILURE",
         0xC000_006E: "STATUS_ACCOUNT_RESTRICTION", 0xC000_0071: "STATUS_PASSWORD_EXPIRED",
