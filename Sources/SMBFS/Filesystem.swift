@@ -32,9 +32,14 @@ public final class Filesystem: Sendable {
         var entries: [Entry]
     }
 
+    struct OpenFile: Sendable {
+        var fileId: FileId
+        var ino: UInt64
+    }
+
     struct Handles: Sendable {
         var next: UInt64 = 1
-        var files: [UInt64: FileId] = [:]
+        var files: [UInt64: OpenFile] = [:]
         var directories: [UInt64: DirectoryHandle] = [:]
     }
 
@@ -108,7 +113,16 @@ public final class Filesystem: Sendable {
     }
 
     public func getattr(_ ino: UInt64) async throws -> Attributes {
-        try await stat(path: try path(of: ino))
+        do {
+            return try await stat(path: try path(of: ino))
+        } catch {
+            // A file unlinked while open has no name any more; its open handle still answers.
+            guard ErrnoMapping.errno(for: error) == ENOENT, let fid = openFileId(ino: ino) else { throw error }
+            let info = try await share.queryAllInformation(fid)
+            var a = options.ownership.attributes(ino: ino, basics: info.basics, nlink: info.numberOfLinks)
+            if info.deletePending { a.nlink = 0 }
+            return a
+        }
     }
 
     // MARK: - directories
@@ -123,7 +137,7 @@ public final class Filesystem: Sendable {
         }
         var entries: [Entry] = []
         entries.reserveCapacity(list.count)
-        for e in list {
+        for e in list where !e.name.hasPrefix(Self.unlinkedPrefix) {
             let p = Self.join(dir, e.name)
             let a = attributes(path: p, basics: e.basics, fileId: e.fileId)
             entries.append(Entry(name: e.name, attributes: await resolvingSymlink(a, path: p)))
@@ -154,21 +168,26 @@ public final class Filesystem: Sendable {
         let p = try path(of: ino)
         let c = try await share.create(path: p, access: flags.access, disposition: flags.openDisposition,
                                        options: .nonDirectoryFile)
-        return addFileHandle(c.fileId)
+        return addFileHandle(c.fileId, ino: ino)
     }
 
-    func addFileHandle(_ fid: FileId) -> UInt64 {
+    func addFileHandle(_ fid: FileId, ino: UInt64) -> UInt64 {
         handles.withLock { h in
             let id = h.next
             h.next += 1
-            h.files[id] = fid
+            h.files[id] = OpenFile(fileId: fid, ino: ino)
             return id
         }
     }
 
     func fileId(_ handle: UInt64) throws -> FileId {
-        guard let fid = handles.withLock({ $0.files[handle] }) else { throw FSError(EBADF) }
-        return fid
+        guard let f = handles.withLock({ $0.files[handle] }) else { throw FSError(EBADF) }
+        return f.fileId
+    }
+
+    /// An open handle of this inode, if any (for files unlinked while open).
+    func openFileId(ino: UInt64) -> FileId? {
+        handles.withLock { h in h.files.values.first { $0.ino == ino }?.fileId }
     }
 
     public func read(handle: UInt64, offset: UInt64, size: Int) async throws -> [UInt8] {
@@ -176,8 +195,8 @@ public final class Filesystem: Sendable {
     }
 
     public func release(handle: UInt64) async {
-        guard let fid = handles.withLock({ $0.files.removeValue(forKey: handle) }) else { return }
-        do { try await share.close(fid) } catch { logger.debug("close failed: \(error)") }
+        guard let f = handles.withLock({ $0.files.removeValue(forKey: handle) }) else { return }
+        do { try await share.close(f.fileId) } catch { logger.debug("close failed: \(error)") }
     }
 
     // MARK: - file system
@@ -200,7 +219,7 @@ public final class Filesystem: Sendable {
 
     public func shutdown() async {
         let open = handles.withLock { h -> [FileId] in
-            let f = Array(h.files.values)
+            let f = h.files.values.map(\.fileId)
             h.files.removeAll()
             return f
         }

@@ -19,10 +19,12 @@ extension Filesystem {
         let c = try await share.create(path: p, access: flags.access, disposition: flags.createDisposition,
                                        options: .nonDirectoryFile, attributes: [.archive])
         let a = attributes(path: p, basics: c.basics, fileId: 0)
-        let handle = addFileHandle(c.fileId)
+        let info = try? await share.queryAllInformation(c.fileId)
+        let ino = info.map { attributes(path: p, basics: $0.basics, fileId: $0.indexNumber).ino } ?? a.ino
+        let handle = addFileHandle(c.fileId, ino: ino)
         // The directory listing and lookups give the server's file id; ask for it once here so
         // the inode number is the same whichever way the kernel learns of the file.
-        if let info = try? await share.queryAllInformation(c.fileId) {
+        if let info {
             return (Entry(name: name, attributes: attributes(path: p, basics: info.basics, fileId: info.indexNumber,
                                                              nlink: info.numberOfLinks)), handle)
         }
@@ -58,7 +60,29 @@ extension Filesystem {
     public func unlink(parent: UInt64, name: String) async throws {
         try writable()
         try Self.validate(name: name)
-        try await delete(path: Self.join(try path(of: parent), name), directory: false)
+        let dir = try path(of: parent)
+        let p = Self.join(dir, name)
+        if let ino = openInode(at: p) {
+            // Open here: POSIX keeps the open descriptors working. Rename it out of the way (as NFS
+            // clients do) so the name is free at once, then mark it delete-pending: the server
+            // removes it when the last handle closes, even if this client goes away.
+            let hidden = Self.join(dir, Self.unlinkedPrefix + String(ino, radix: 16) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
+            try await share.withOpen(path: p, access: [.delete, .readAttributes, .synchronize], options: .nonDirectoryFile) { c in
+                try await self.share.rename(c.fileId, to: hidden, replaceIfExists: false)
+                try await self.share.setInfo(c.fileId, .disposition(deletePending: true))
+            }
+            renamed(from: p, to: hidden)
+            return
+        }
+        try await delete(path: p, directory: false)
+    }
+
+    /// Names of files unlinked while open; listings leave them out.
+    static let unlinkedPrefix = ".smb3fs-unlinked-"
+
+    private func openInode(at path: String) -> UInt64? {
+        let inos = handles.withLock { Set($0.files.values.map(\.ino)) }
+        return inos.first { (try? self.path(of: $0)) == path }
     }
 
     public func rmdir(parent: UInt64, name: String) async throws {
@@ -119,8 +143,8 @@ extension Filesystem {
         let needsServer = changes.size != nil || changes.atime != nil || changes.mtime != nil || changes.mode != nil
         if needsServer { try writable() }
         if let size = changes.size {
-            if let handle, let fid = handles.withLock({ $0.files[handle] }) {
-                try await share.setInfo(fid, .endOfFile(size))
+            if let handle, let f = handles.withLock({ $0.files[handle] }) {
+                try await share.setInfo(f.fileId, .endOfFile(size))
             } else {
                 try await share.withOpen(path: p, access: [.writeData, .readAttributes, .synchronize]) { c in
                     try await self.share.setInfo(c.fileId, .endOfFile(size))
