@@ -30,7 +30,7 @@ public enum FUSEMount {
         let ctx = Context(fs: fs, timeout: fs.options.attributeTimeout, logger: logger)
         let userdata = Unmanaged.passRetained(ctx)
         defer { userdata.release() }
-        var ops = Operations.table()
+        var ops = Operations.table(localLocks: fs.options.localLocks)
         guard let se = fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, userdata.toOpaque()) else {
             throw MountError.session("cannot start a FUSE session (options: \(opts))")
         }

@@ -24,7 +24,7 @@ final class Context: Sendable {
 /// The libfuse low-level operations table. Every callback copies its arguments, starts a Task
 /// and returns; the Task replies when SMBFS answers.
 enum Operations {
-    static func table() -> fuse_lowlevel_ops {
+    static func table(localLocks: Bool) -> fuse_lowlevel_ops {
         var ops = fuse_lowlevel_ops()
 
         ops.`init` = { userdata, conn in
@@ -151,6 +151,7 @@ enum Operations {
         }
         Writing.install(&ops)
         ExtendedAttributes.install(&ops)
+        if !localLocks { Locking.install(&ops) }
         return ops
     }
 }

@@ -236,6 +236,15 @@ public final class Share: Sendable {
         try await setInfo(fileId, fileInfoClass: FileFullEaInformation.fileInformationClass, buffer: buffer)
     }
 
+    /// LOCK of one range (MS-SMB2 3.2.4.19): lock or unlock, never waiting on the server.
+    public func lock(_ fileId: FileId, offset: UInt64, length: UInt64, flags: LockFlags) async throws {
+        let req = LockRequest(fileId: fileId, locks: [LockElement(offset: offset, length: length, flags: flags)])
+        let body: [UInt8]
+        do { body = try req.encodeBody() } catch { throw SMBError.unsupported("lock: \(error)") }
+        let r = try await checked(.lock, body)
+        try decode("LOCK") { try LockResponse.decode(message: r.message) }
+    }
+
     /// One QUERY_DIRECTORY round (FileIdBothDirectoryInformation); nil once STATUS_NO_MORE_FILES.
     public func queryDirectory(_ fileId: FileId, restart: Bool) async throws -> [DirectoryEntry]? {
         let req = QueryDirectoryRequest(fileId: fileId, outputBufferLength: UInt32(maxTransactSize),

@@ -16,6 +16,8 @@ public final class Filesystem: Sendable {
         public var readOnly = true
         /// How long the kernel may cache attributes and entries (`actimeo=`).
         public var attributeTimeout: Double = 1.0
+        /// `nobrl`: byte-range locks stay local to this machine (not sent to the server).
+        public var localLocks = false
         public init(ownership: Ownership, rootPath: String) {
             self.ownership = ownership
             self.rootPath = rootPath
@@ -48,6 +50,8 @@ public final class Filesystem: Sendable {
     let logger: Logger
     private let inodes: Mutex<InodeTable>
     let handles = Mutex(Handles())
+    /// Byte-range locks held, per file handle (see Locks.swift).
+    let locks = Mutex<[UInt64: [HeldLock]]>([:])
 
     public init(share: Share, options: Options, logger: Logger) {
         self.share = share
@@ -196,6 +200,8 @@ public final class Filesystem: Sendable {
 
     public func release(handle: UInt64) async {
         guard let f = handles.withLock({ $0.files.removeValue(forKey: handle) }) else { return }
+        // Closing the handle releases its locks on the server (MS-SMB2 3.3.5.10).
+        forgetLocks(handle: handle)
         do { try await share.close(f.fileId) } catch { logger.debug("close failed: \(error)") }
     }
 

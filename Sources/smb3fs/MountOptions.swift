@@ -30,6 +30,8 @@ struct MountOptions {
     var signing = true
     /// Read-only unless `rw` is given (the last of `ro`/`rw` wins).
     var readOnly = true
+    /// `nobrl`: byte-range locks stay local (mount.cifs's name).
+    var localLocks = false
     var attributeTimeout = 1.0
     var foreground = false
     var debug = false
@@ -189,6 +191,8 @@ struct MountOptions {
         case "nosign": signing = false
         case "ro": readOnly = true
         case "rw": readOnly = false
+        case "nobrl": localLocks = true
+        case "brl": localLocks = false
         case "actimeo":
             guard let t = Double(try need()), t >= 0, t <= 86400 else { throw UsageError("bad actimeo \"\(value ?? "")\": expected seconds") }
             attributeTimeout = t

@@ -60,6 +60,7 @@ struct SMB3FS {
                                        rootPath: options.path)
             o.attributeTimeout = options.attributeTimeout
             o.readOnly = options.readOnly
+            o.localLocks = options.localLocks
             return o
         }()
 
