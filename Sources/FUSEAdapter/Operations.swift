@@ -151,6 +151,7 @@ enum Operations {
         }
         Writing.install(&ops)
         ExtendedAttributes.install(&ops)
+        Ranges.install(&ops)
         if !localLocks { Locking.install(&ops) }
         return ops
     }

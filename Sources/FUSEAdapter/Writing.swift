@@ -186,3 +186,49 @@ enum Writing {
         }
     }
 }
+
+/// copy_file_range, fallocate and lseek (SEEK_DATA/SEEK_HOLE).
+enum Ranges {
+    static func install(_ ops: inout fuse_lowlevel_ops) {
+        ops.copy_file_range = { req, _, offIn, fiIn, _, offOut, fiOut, len, flags in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            guard let inFh = fiIn?.pointee.fh, let outFh = fiOut?.pointee.fh else { return r.error(EBADF) }
+            guard flags == 0 else { return r.error(EINVAL) }
+            Task {
+                do {
+                    let n = try await ctx.fs.copyFileRange(from: inFh, offset: UInt64(offIn), to: outFh,
+                                                           offset: UInt64(offOut), length: UInt64(len))
+                    fuse_reply_write(r.raw, Int(n))
+                } catch { r.error(error) }
+            }
+        }
+
+        ops.fallocate = { req, _, mode, offset, length, fi in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            guard let fh = fi?.pointee.fh else { return r.error(EBADF) }
+            guard offset >= 0, length > 0 else { return r.error(EINVAL) }
+            Task {
+                do {
+                    try await ctx.fs.fallocate(handle: fh, mode: mode, offset: UInt64(offset), length: UInt64(length))
+                    r.error(0)
+                } catch { r.error(error) }
+            }
+        }
+
+        ops.lseek = { req, _, off, whence, fi in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            guard let fh = fi?.pointee.fh else { return r.error(EBADF) }
+            guard whence == Filesystem.seekData || whence == Filesystem.seekHole else { return r.error(EINVAL) }
+            guard off >= 0 else { return r.error(ENXIO) }
+            Task {
+                do {
+                    let at = try await ctx.fs.seek(handle: fh, offset: UInt64(off), whence: whence)
+                    fuse_reply_lseek(r.raw, off_t(at))
+                } catch { r.error(error) }
+            }
+        }
+    }
+}

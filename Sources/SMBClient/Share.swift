@@ -245,6 +245,45 @@ public final class Share: Sendable {
         try decode("LOCK") { try LockResponse.decode(message: r.message) }
     }
 
+    /// IOCTL with an FSCTL code (MS-SMB2 3.2.4.20); returns the output buffer.
+    public func fsctl(_ fileId: FileId, code: UInt32, input: [UInt8], maxOutput: Int) async throws -> [UInt8] {
+        let req = IoctlRequest(ctlCode: code, fileId: fileId, input: input, maxOutputResponse: UInt32(maxOutput))
+        let charge = max(1, (max(input.count, maxOutput) - 1) / 65536 + 1)
+        let r = try await checked(.ioctl, req.encodeBody(), charge: charge)
+        return try decode("IOCTL") { try IoctlResponse.decode(message: r.message, maxOutputResponse: UInt32(maxOutput)).output }
+    }
+
+    /// Server-side copy (MS-SMB2 3.2.4.20.1): FSCTL_SRV_REQUEST_RESUME_KEY on the source, then
+    /// FSCTL_SRV_COPYCHUNK_WRITE on the target in chunks of at most 1 MiB, 16 per request.
+    /// Returns the bytes copied (fewer only at the source's end of file).
+    public func copyChunks(from source: FileId, sourceOffset: UInt64, to target: FileId, targetOffset: UInt64,
+                           length: UInt64) async throws -> UInt64 {
+        let keyOut = try await fsctl(source, code: FSCTL.FSCTL_SRV_REQUEST_RESUME_KEY, input: [], maxOutput: 32)
+        let key = try decode("IOCTL") { try SRV_REQUEST_RESUME_KEY.decode(keyOut) }
+        let chunkSize = UInt64(SRV_COPYCHUNK_COPY.maxChunkSize)
+        let perRequest = 16
+        var done: UInt64 = 0
+        while done < length {
+            var chunks: [SRV_COPYCHUNK] = []
+            var planned: UInt64 = 0
+            while chunks.count < perRequest && done + planned < length {
+                let n = min(chunkSize, length - done - planned)
+                chunks.append(SRV_COPYCHUNK(sourceOffset: sourceOffset + done + planned,
+                                            targetOffset: targetOffset + done + planned, length: UInt32(n)))
+                planned += n
+            }
+            let input: [UInt8]
+            do { input = try SRV_COPYCHUNK_COPY(sourceKey: key.resumeKey, chunks: chunks).encode() } catch {
+                throw SMBError.unsupported("copychunk: \(error)")
+            }
+            let out = try await fsctl(target, code: FSCTL.FSCTL_SRV_COPYCHUNK_WRITE, input: input, maxOutput: 12)
+            let resp = try decode("IOCTL") { try SRV_COPYCHUNK_RESPONSE.decode(out) }
+            done += UInt64(resp.totalBytesWritten)
+            if UInt64(resp.totalBytesWritten) < planned { break }     // the source ended
+        }
+        return done
+    }
+
     /// One QUERY_DIRECTORY round (FileIdBothDirectoryInformation); nil once STATUS_NO_MORE_FILES.
     public func queryDirectory(_ fileId: FileId, restart: Bool) async throws -> [DirectoryEntry]? {
         let req = QueryDirectoryRequest(fileId: fileId, outputBufferLength: UInt32(maxTransactSize),

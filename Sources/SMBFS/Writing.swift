@@ -7,7 +7,7 @@ import Glibc
 /// The operations that change the share. Each reaches the server before it returns: nothing is
 /// acknowledged to the application that the server has not acknowledged.
 extension Filesystem {
-    private func writable() throws {
+    func writable() throws {
         if options.readOnly { throw FSError(EROFS) }
     }
 
