@@ -16,6 +16,8 @@ public struct ClientConfiguration: Sendable {
     public var requestTimeout: Duration = .seconds(60)
     /// Largest READ payload asked for; the server's MaxReadSize caps it.
     public var maxIOSize = 1 << 20
+    /// Map characters SMB forbids in names to private-use characters (`mapposix`, default on).
+    public var mapPosixNames = true
     public var logger: Logger
 
     public init(host: String, share: String, credentials: NTLMCredentials, logger: Logger) {

@@ -17,9 +17,10 @@ public final class Share: Sendable {
     public let maxWriteSize: Int
     let maxTransactSize: Int
     let logger: Logger
+    let names: NameMapping
 
     init(connection: Connection, dialect: Dialect, signingAlgorithm: SigningAlgorithm?, sessionId: UInt64, treeId: UInt32,
-         maxReadSize: Int, maxWriteSize: Int, maxTransactSize: Int, logger: Logger) {
+         maxReadSize: Int, maxWriteSize: Int, maxTransactSize: Int, names: NameMapping, logger: Logger) {
         self.connection = connection
         self.dialect = dialect
         self.signingAlgorithm = signingAlgorithm
@@ -29,6 +30,7 @@ public final class Share: Sendable {
         self.maxWriteSize = maxWriteSize
         self.maxTransactSize = maxTransactSize
         self.logger = logger
+        self.names = names
     }
 
     /// Connects, negotiates, authenticates and connects the tree. Any failure closes the connection.
@@ -61,7 +63,8 @@ public final class Share: Sendable {
             return Share(connection: conn, dialect: negotiated.dialect,
                          signingAlgorithm: conn.sessionSigner == nil ? nil : negotiated.signingAlgorithm, sessionId: sessionId,
                          treeId: r.header.treeId, maxReadSize: negotiated.maxReadSize,
-                         maxWriteSize: negotiated.maxWriteSize, maxTransactSize: negotiated.maxTransactSize, logger: conn.logger)
+                         maxWriteSize: negotiated.maxWriteSize, maxTransactSize: negotiated.maxTransactSize,
+                         names: NameMapping(enabled: config.mapPosixNames), logger: conn.logger)
         } catch {
             conn.close()
             throw error
@@ -93,7 +96,7 @@ public final class Share: Sendable {
     public func create(path: String, access: AccessMask, disposition: CreateDisposition = .open,
                        options: CreateOptions = [], attributes: FileAttributes = [],
                        shareAccess: ShareAccess = .all) async throws -> CreateResponse {
-        var req = CreateRequest(name: Self.wireName(path), desiredAccess: access)
+        var req = CreateRequest(name: wireName(path), desiredAccess: access)
         req.createDisposition = disposition
         req.createOptions = options
         req.fileAttributes = attributes
@@ -205,12 +208,12 @@ public final class Share: Sendable {
 
     /// Renames an open file or directory to `path` ("/"-separated, from the share root).
     public func rename(_ fileId: FileId, to path: String, replaceIfExists: Bool) async throws {
-        try await setInfo(fileId, .rename(newName: Self.wireName(path), replaceIfExists: replaceIfExists))
+        try await setInfo(fileId, .rename(newName: wireName(path), replaceIfExists: replaceIfExists))
     }
 
     /// Adds a hard link to an open file at `path` (FileLinkInformation, MS-FSCC 2.4.27.2).
     public func link(_ fileId: FileId, at path: String) async throws {
-        let info = FileLinkInformation(fileName: Self.wireName(path), replaceIfExists: false)
+        let info = FileLinkInformation(fileName: wireName(path), replaceIfExists: false)
         let buffer: [UInt8]
         do { buffer = try info.encode() } catch { throw SMBError.unsupported("link name: \(error)") }
         try await setInfo(fileId, fileInfoClass: FileLinkInformation.fileInformationClass, buffer: buffer)
@@ -294,7 +297,9 @@ public final class Share: Sendable {
         let buf = try decode("QUERY_DIRECTORY") {
             try OutputBufferResponse.decode(message: r.message, command: .queryDirectory, maxLength: UInt32(maxTransactSize))
         }
-        return try decode("QUERY_DIRECTORY") { try FileIdBothDirectoryInformation.decodeList(buf) }
+        var entries = try decode("QUERY_DIRECTORY") { try FileIdBothDirectoryInformation.decodeList(buf) }
+        for i in entries.indices { entries[i].name = names.local(entries[i].name) }
+        return entries
     }
 
     /// Every entry of an open directory, "." and ".." left out.
@@ -347,11 +352,13 @@ public final class Share: Sendable {
         connection.close()
     }
 
-    /// "a/b/c" → "a\b\c" (MS-SMB2 2.2.13: names are relative, backslash-separated).
-    static func wireName(_ path: String) -> String {
+    /// "a/b/c" → "a\b\c" (MS-SMB2 2.2.13: names are relative, backslash-separated), each
+    /// component through the name mapping. Every path the share sends goes through here.
+    func wireName(_ path: String) -> String {
         var p = Substring(path)
         while p.hasPrefix("/") { p = p.dropFirst() }
-        return p.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "\\")
+        return p.split(separator: "/", omittingEmptySubsequences: true)
+            .map { names.wire(String($0)) }.joined(separator: "\\")
     }
 
 }

@@ -32,6 +32,7 @@ struct MountOptions {
     var readOnly = true
     /// `nobrl`: byte-range locks stay local (mount.cifs's name).
     var localLocks = false
+    var mapPosixNames = true
     var attributeTimeout = 1.0
     var foreground = false
     var debug = false
@@ -192,6 +193,8 @@ struct MountOptions {
         case "ro": readOnly = true
         case "rw": readOnly = false
         case "nobrl": localLocks = true
+        case "mapposix": mapPosixNames = true
+        case "nomapposix": mapPosixNames = false
         case "brl": localLocks = false
         case "actimeo":
             guard let t = Double(try need()), t >= 0, t <= 86400 else { throw UsageError("bad actimeo \"\(value ?? "")\": expected seconds") }

@@ -54,6 +54,7 @@ struct SMB3FS {
         config.port = options.port
         config.dialects = options.dialects
         config.signing = options.signing
+        config.mapPosixNames = options.mapPosixNames
         let fsOptions: Filesystem.Options = {
             var o = Filesystem.Options(ownership: Ownership(uid: options.uid, gid: options.gid,
                                                             fileMode: options.fileMode, dirMode: options.dirMode),
