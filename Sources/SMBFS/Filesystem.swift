@@ -37,6 +37,8 @@ public final class Filesystem: Sendable {
     struct OpenFile: Sendable {
         var fileId: FileId
         var ino: UInt64
+        /// Opened with FILE_WRITE_ATTRIBUTES (every writable open is).
+        var writable: Bool
     }
 
     struct Handles: Sendable {
@@ -172,15 +174,23 @@ public final class Filesystem: Sendable {
         let p = try path(of: ino)
         let c = try await share.create(path: p, access: flags.access, disposition: flags.openDisposition,
                                        options: .nonDirectoryFile)
-        return addFileHandle(c.fileId, ino: ino)
+        return addFileHandle(c.fileId, ino: ino, writable: flags.write)
     }
 
-    func addFileHandle(_ fid: FileId, ino: UInt64) -> UInt64 {
+    func addFileHandle(_ fid: FileId, ino: UInt64, writable: Bool) -> UInt64 {
         handles.withLock { h in
             let id = h.next
             h.next += 1
-            h.files[id] = OpenFile(fileId: fid, ino: ino)
+            h.files[id] = OpenFile(fileId: fid, ino: ino, writable: writable)
             return id
+        }
+    }
+
+    /// A handle of this inode opened for writing: the one given if it is, else any.
+    func writableFileId(ino: UInt64, preferring handle: UInt64?) -> FileId? {
+        handles.withLock { h in
+            if let handle, let f = h.files[handle], f.writable, f.ino == ino { return f.fileId }
+            return h.files.values.first { $0.ino == ino && $0.writable }?.fileId
         }
     }
 

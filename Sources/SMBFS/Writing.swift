@@ -21,7 +21,7 @@ extension Filesystem {
         let a = attributes(path: p, basics: c.basics, fileId: 0)
         let info = try? await share.queryAllInformation(c.fileId)
         let ino = info.map { attributes(path: p, basics: $0.basics, fileId: $0.indexNumber).ino } ?? a.ino
-        let handle = addFileHandle(c.fileId, ino: ino)
+        let handle = addFileHandle(c.fileId, ino: ino, writable: flags.write)
         // The directory listing and lookups give the server's file id; ask for it once here so
         // the inode number is the same whichever way the kernel learns of the file.
         if let info {
@@ -142,9 +142,13 @@ extension Filesystem {
         if let gid = changes.gid, gid != options.ownership.gid { throw FSError(EPERM) }
         let needsServer = changes.size != nil || changes.atime != nil || changes.mtime != nil || changes.mode != nil
         if needsServer { try writable() }
+        // Through a handle this client already has open for writing, when there is one: a time
+        // set through another handle is overwritten by the server when the writing handle closes
+        // (the last-write time follows the writes on that handle, MS-FSA 2.1.5.14.2).
+        let openFid = writableFileId(ino: ino, preferring: handle)
         if let size = changes.size {
-            if let handle, let f = handles.withLock({ $0.files[handle] }) {
-                try await share.setInfo(f.fileId, .endOfFile(size))
+            if let openFid {
+                try await share.setInfo(openFid, .endOfFile(size))
             } else {
                 try await share.withOpen(path: p, access: [.writeData, .readAttributes, .synchronize]) { c in
                     try await self.share.setInfo(c.fileId, .endOfFile(size))
@@ -152,17 +156,25 @@ extension Filesystem {
             }
         }
         if changes.atime != nil || changes.mtime != nil || changes.mode != nil {
-            try await share.withOpen(path: p, access: [.readAttributes, .writeAttributes, .synchronize]) { c in
+            let apply: @Sendable (FileId, FileAttributes) async throws -> Void = { fid, current in
                 var attrs: FileAttributes?
-                if let mode = changes.mode, !c.basics.fileAttributes.contains(.directory) {
+                if let mode = changes.mode, !current.contains(.directory) {
                     // Only the owner-write bit has a place on the server: FILE_ATTRIBUTE_READONLY.
-                    var a = c.basics.fileAttributes
+                    var a = current
                     if mode & 0o200 == 0 { a.insert(.readonly) } else { a.remove(.readonly) }
-                    if a != c.basics.fileAttributes { attrs = a.isEmpty ? .normal : a }
+                    if a != current { attrs = a.isEmpty ? .normal : a }
                 }
                 if changes.atime == nil && changes.mtime == nil && attrs == nil { return }
-                try await self.share.setInfo(c.fileId, .basic(creation: nil, lastAccess: changes.atime,
-                                                              lastWrite: changes.mtime, change: nil, attributes: attrs))
+                try await self.share.setInfo(fid, .basic(creation: nil, lastAccess: changes.atime,
+                                                         lastWrite: changes.mtime, change: nil, attributes: attrs))
+            }
+            if let openFid {
+                let current = try await share.queryAllInformation(openFid).basics.fileAttributes
+                try await apply(openFid, current)
+            } else {
+                try await share.withOpen(path: p, access: [.readAttributes, .writeAttributes, .synchronize]) { c in
+                    try await apply(c.fileId, c.basics.fileAttributes)
+                }
             }
         }
         return try await getattr(ino)

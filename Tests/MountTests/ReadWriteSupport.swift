@@ -54,14 +54,18 @@ class ReadWriteTestCase: MountTestCase {
     }
 
     /// Asserts that `mountPath` (read through the mount) and `serverPath` (read from the
-    /// server's disk) both have the bytes of `expectedPath` (a local file) — by sha256 and size.
+    /// server's disk) both have the bytes of `expectedPath` (a local file) — by size and sha256.
     func assertSameBytes(mount mountPath: String, server serverPath: String, expected expectedPath: String,
                          _ what: String, file: StaticString = #filePath, line: UInt = #line) {
-        let want = sha(expectedPath), wantSize = size(expectedPath)
-        XCTAssertEqual(size(serverPath), wantSize, "\(what): size on the server", file: file, line: line)
-        XCTAssertEqual(sha(serverPath), want, "\(what): sha256 on the server", file: file, line: line)
-        XCTAssertEqual(size(mountPath), wantSize, "\(what): size through the mount", file: file, line: line)
-        XCTAssertEqual(sha(mountPath), want, "\(what): sha256 through the mount", file: file, line: line)
+        // One process for the three files: "size sha256" per file.
+        let r = sh(#"for f in "$@"; do printf '%s %s\n' "$(stat -c %s -- "$f")" "$(sha256sum < "$f" | cut -c1-64)"; done"#,
+                   expectedPath, serverPath, mountPath)
+        let l = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard l.count == 4, r.status == 0 else {
+            return XCTFail("\(what): size and sha256 of the three files: \(r.summary)", file: file, line: line)
+        }
+        XCTAssertEqual(l[1], l[0], "\(what): size and sha256 on the server vs expected", file: file, line: line)
+        XCTAssertEqual(l[2], l[0], "\(what): size and sha256 through the mount vs expected", file: file, line: line)
     }
 
     /// Runs a Python body after `probePrelude` and returns its "name RESULT" lines as a map.
@@ -185,4 +189,22 @@ enum LocalTree {
         _ = FileManager.default.createFile(atPath: marker, contents: nil)
         return dir
     }
+}
+
+/// Compares two multi-line texts byte for byte (as assertSameLines does) and names both sides
+/// in the failure: the first 10 lines only in each.
+func assertSameText(_ actual: String, _ expected: String, _ what: String, actualName: String,
+                    expectedName: String, file: StaticString = #filePath, line: UInt = #line) {
+    if Array(actual.utf8) == Array(expected.utf8) { return }
+    let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
+    let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
+    let aSet = Set(a.map { Array($0.utf8) }), eSet = Set(e.map { Array($0.utf8) })
+    let onlyA = a.filter { !eSet.contains(Array($0.utf8)) }
+    let onlyE = e.filter { !aSet.contains(Array($0.utf8)) }
+    XCTFail("""
+        \(what) differs: \(actualName) has \(a.count) lines, \(expectedName) \(e.count); \
+        \(onlyA.count) lines only in \(actualName), \(onlyE.count) only in \(expectedName)
+        only in \(actualName) (first 10): \(onlyA.prefix(10).map { "[\($0)]" }.joined(separator: " "))
+        only in \(expectedName) (first 10): \(onlyE.prefix(10).map { "[\($0)]" }.joined(separator: " "))
+        """, file: file, line: line)
 }

@@ -1,0 +1,173 @@
+import Foundation
+import XCTest
+
+/// utimes, chmod, chown and statfs on a `-o rw` mount.
+final class WriteMetadataTests: ReadWriteTestCase {
+    func stat(_ format: String, _ path: String) -> String {
+        let r = runCmd(["stat", "-c", format, path])
+        return r.status == 0 ? r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : "stat failed: \(r.summary)"
+    }
+
+    /// Unmounts the setUp mount and mounts it again (nothing cached in the kernel or daemon).
+    func remount(file: StaticString = #filePath, line: UInt = #line) -> Bool {
+        unmount(mnt, file: file, line: line)
+        return mountOK(at: mnt, options: ["credentials=\(credentials!)", "rw"], file: file, line: line)
+    }
+
+    /// touch -d on an existing file, a new file and a directory: stat -c %Y through the mount
+    /// and on the server equal the given time, also after a remount; os.utime with a
+    /// fractional time keeps at least the second.
+    func testTouchDRoundTrips() throws {
+        XCTAssertEqual(sh(#"echo data > "$1/existing" && mkdir "$1/dir""#, mdir).status, 0)
+        let when = "2001-02-03 04:05:06"
+        let epoch = sh(#"date -d "$1" +%s"#, when).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(epoch.count, 9, "date -d: \(epoch)")
+        for name in ["existing", "created-by-touch", "dir"] {
+            let t = runCmd(["touch", "-d", when, mdir + "/" + name])
+            XCTAssertEqual(t.status, 0, t.summary)
+            XCTAssertEqual(stat("%Y", mdir + "/" + name), epoch, "\(name): mtime through the mount")
+            XCTAssertEqual(stat("%Y", sdir + "/" + name), epoch, "\(name): mtime on the server")
+            XCTAssertEqual(stat("%X", sdir + "/" + name), epoch, "\(name): atime on the server")
+        }
+        let u = python(#"import os, sys; os.utime(sys.argv[1], ns=(1_234_567_890_750_000_000, 1_234_567_891_250_000_000))"#,
+                       mdir + "/existing")
+        XCTAssertEqual(u.status, 0, u.summary)
+        XCTAssertEqual(stat("%Y", mdir + "/existing"), "1234567891", "os.utime: mtime through the mount")
+        XCTAssertEqual(stat("%Y", sdir + "/existing"), "1234567891", "os.utime: mtime on the server")
+        XCTAssertEqual(try? String(contentsOfFile: sdir + "/existing", encoding: .utf8), "data\n",
+                       "touch changed the content")
+
+        guard remount() else { return }
+        XCTAssertEqual(stat("%Y", mdir + "/existing"), "1234567891", "existing: mtime after a remount")
+        XCTAssertEqual(stat("%Y", mdir + "/created-by-touch"), epoch, "created-by-touch: mtime after a remount")
+        XCTAssertEqual(stat("%Y", mdir + "/dir"), epoch, "dir: mtime after a remount")
+    }
+
+    /// Times set while the file is still open after writes (cp -p and cp -a call futimens on
+    /// the new file before close) survive the close, on the server and after a remount.
+    func testTimesSetWhileOpenSurviveClose() throws {
+        let r = python(#"""
+            import os, sys
+            d = sys.argv[1]
+            fd = os.open(d + "/futimens", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.write(fd, b"x" * 100000)
+            os.utime(fd, (1000000000, 1000000000))
+            os.close(fd)
+            fd = os.open(d + "/by-path", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.write(fd, b"y" * 100000)
+            os.utime(d + "/by-path", (1000000000, 1000000000))
+            os.close(fd)
+            """#, mdir)
+        XCTAssertEqual(r.status, 0, r.summary)
+        let local = makeDir("cp-p") + "/old"
+        XCTAssertEqual(sh(#"head -c 50000 /dev/urandom > "$1" && touch -d @1000000000 "$1""#, local).status, 0)
+        let cp = runCmd(["cp", "-p", local, mdir + "/cp-p"])
+        XCTAssertEqual(cp.status, 0, cp.summary)
+        for name in ["futimens", "by-path", "cp-p"] {
+            XCTAssertEqual(stat("%Y", sdir + "/" + name), "1000000000", "\(name): mtime on the server after close")
+        }
+        guard remount() else { return }
+        for name in ["futimens", "by-path", "cp-p"] {
+            XCTAssertEqual(stat("%Y", mdir + "/" + name), "1000000000", "\(name): mtime after a remount")
+        }
+    }
+
+    /// Writing through the mount moves the mtime to now (on both sides).
+    func testWriteUpdatesMtime() throws {
+        XCTAssertEqual(sh(#"echo old > "$1/f" && touch -d '2001-02-03 04:05:06' "$1/f""#, mdir).status, 0)
+        let before = Int(stat("%Y", sdir + "/f")) ?? 0
+        XCTAssertEqual(sh(#"echo more >> "$1/f""#, mdir).status, 0)
+        let now = Int(Date().timeIntervalSince1970)
+        let server = Int(stat("%Y", sdir + "/f")) ?? 0
+        XCTAssertGreaterThan(server, before, "the server's mtime did not move")
+        XCTAssertLessThanOrEqual(abs(server - now), 5, "the server's mtime is not about now")
+        XCTAssertTrue(waitUntil(5) { Int(self.stat("%Y", self.mdir + "/f")) == server },
+                      "mtime through the mount \(stat("%Y", mdir + "/f")) vs server \(server)")
+    }
+
+    /// chmod a-w ↔ the DOS read-only attribute. Other mode bits are accepted, not stored:
+    /// the mode shown is file_mode (0644) without write bits when read-only.
+    func testChmodReadOnly() throws {
+        XCTAssertEqual(sh(#"echo data > "$1/f""#, mdir).status, 0)
+        let f = mdir + "/f", rel = dirName + "/f"
+        XCTAssertEqual(stat("%a", f), "644")
+        XCTAssertEqual(dosAttributes(rel).map { $0.contains("R") }, false, "a new file is not read-only")
+
+        XCTAssertEqual(runCmd(["chmod", "a-w", f]).status, 0)
+        XCTAssertEqual(stat("%a", f), "444", "after chmod a-w")
+        let attrs = dosAttributes(rel)
+        XCTAssertEqual(attrs.map { $0.contains("R") }, true, "server-side DOS attributes after chmod a-w: \(attrs ?? "?")")
+        guard remount() else { return }
+        XCTAssertEqual(stat("%a", f), "444", "after chmod a-w and a remount")
+
+        XCTAssertEqual(runCmd(["chmod", "u+w", f]).status, 0)
+        XCTAssertEqual(stat("%a", f), "644", "after chmod u+w")
+        XCTAssertEqual(dosAttributes(rel).map { $0.contains("R") }, false, "after chmod u+w on the server")
+
+        // Other bits: accepted, not stored.
+        for (mode, shown) in [("600", "644"), ("755", "644"), ("400", "444"), ("0", "444"), ("664", "644")] {
+            let r = runCmd(["chmod", mode, f])
+            XCTAssertEqual(r.status, 0, "chmod \(mode): \(r.summary)")
+            XCTAssertEqual(stat("%a", f), shown, "mode shown after chmod \(mode)")
+            XCTAssertEqual(dosAttributes(rel).map { $0.contains("R") }, shown == "444",
+                           "server-side read-only attribute after chmod \(mode)")
+        }
+        guard remount() else { return }
+        XCTAssertEqual(stat("%a", f), "644", "after the last chmod and a remount")
+        XCTAssertEqual(try? String(contentsOfFile: f, encoding: .utf8), "data\n")
+    }
+
+    /// chown to the mount's own uid/gid succeeds and changes nothing; to anything else EPERM.
+    func testChownRules() throws {
+        XCTAssertEqual(sh(#"echo data > "$1/f" && mkdir "$1/d""#, mdir).status, 0)
+        let uid = stat("%u", mnt), gid = stat("%g", mnt)
+        XCTAssertEqual(uid, String(getuid()), "the mount's uid defaults to the mounting user's")
+        let got = probe(#"""
+            d, uid, gid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+            for name in ["f", "d"]:
+                p = d + "/" + name
+                attempt(name + "-same", lambda: os.chown(p, uid, gid))
+                attempt(name + "-nothing", lambda: os.chown(p, -1, -1))
+                attempt(name + "-same-uid-only", lambda: os.chown(p, uid, -1))
+                attempt(name + "-other-uid", lambda: os.chown(p, uid + 1, -1))
+                attempt(name + "-other-gid", lambda: os.chown(p, -1, gid + 1))
+                attempt(name + "-other-both", lambda: os.chown(p, 4321, 4321))
+            """#, mdir, uid, gid)
+        var want: [String: Set<String>] = [:]
+        for name in ["f", "d"] {
+            want[name + "-same"] = ["OK"]
+            want[name + "-nothing"] = ["OK"]
+            want[name + "-same-uid-only"] = ["OK"]
+            want[name + "-other-uid"] = ["EPERM"]
+            want[name + "-other-gid"] = ["EPERM"]
+            want[name + "-other-both"] = ["EPERM"]
+        }
+        assertProbe(got, want)
+        XCTAssertEqual(stat("%u %g", mdir + "/f"), "\(uid) \(gid)")
+        XCTAssertEqual(stat("%u %g", mdir + "/d"), "\(uid) \(gid)")
+        let chownTool = runCmd(["chown", "\(uid):\(gid)", mdir + "/f"])
+        XCTAssertEqual(chownTool.status, 0, chownTool.summary)
+    }
+
+    /// statfs on the rw mount agrees with the server's file system.
+    func testStatfs() throws {
+        let sizes = #"""
+            import os, sys
+            s = os.statvfs(sys.argv[1])
+            print(s.f_blocks * s.f_frsize, s.f_bavail * s.f_frsize, s.f_bsize > 0, s.f_namemax)
+            """#
+        let server = python(sizes, env.sharePath), mounted = python(sizes, mdir)
+        XCTAssertEqual(mounted.status, 0, mounted.summary)
+        let sv = server.stdout.split(whereSeparator: \.isWhitespace).map(String.init)
+        let mv = mounted.stdout.split(whereSeparator: \.isWhitespace).map(String.init)
+        guard sv.count == 4, mv.count == 4, let s0 = Double(sv[0]), let m0 = Double(mv[0]),
+              let s1 = Double(sv[1]), let m1 = Double(mv[1])
+        else { return XCTFail("statvfs: \(server.stdout) / \(mounted.summary)") }
+        XCTAssertEqual(m0, s0, accuracy: s0 * 0.01, "total bytes")
+        XCTAssertEqual(m1, s1, accuracy: s0 * 0.02, "available bytes")
+        XCTAssertEqual(mv[2], "True", "f_bsize")
+        XCTAssertGreaterThan(Int(mv[3]) ?? 0, 0, "f_namemax")
+        let df = runCmd(["df", "-P", mdir])
+        XCTAssertEqual(df.status, 0, df.summary)
+    }
+}
