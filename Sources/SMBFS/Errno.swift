@@ -14,7 +14,9 @@ public enum ErrnoMapping {
         case .directoryNotEmpty: return ENOTEMPTY
         case .fileIsADirectory: return EISDIR
         case .notADirectory: return ENOTDIR
-        case .sharingViolation, .fileLockConflict, .lockNotGranted: return EBUSY
+        case .sharingViolation: return EBUSY
+        // A byte-range lock held by another client: POSIX's answer for a locked range.
+        case .fileLockConflict, .lockNotGranted: return EAGAIN
         case .diskFull: return ENOSPC
         case .quotaExceeded: return EDQUOT
         case .mediaWriteProtected: return EROFS

@@ -13,7 +13,7 @@ public final class Filesystem: Sendable {
         public var ownership: Ownership
         /// The share subdirectory mounted as the root ("" for the share root), "/"-separated.
         public var rootPath: String
-        public var readOnly = true
+        public var readOnly = false
         /// How long the kernel may cache attributes and entries (`actimeo=`).
         public var attributeTimeout: Double = 1.0
         /// `nobrl`: byte-range locks stay local to this machine (not sent to the server).
@@ -104,11 +104,13 @@ public final class Filesystem: Sendable {
 
     /// Opens, queries and closes: the attributes of one path (MS-SMB2 CREATE + QUERY_INFO + CLOSE).
     private func stat(path: String) async throws -> Attributes {
-        let info = try await share.withOpen(path: path, access: [.readAttributes, .synchronize]) { c in
+        // FILE_OPEN_REPARSE_POINT: a server-side symlink is opened itself, not followed.
+        let info = try await share.withOpen(path: path, access: [.readAttributes, .synchronize],
+                                            options: .openReparsePoint) { c in
             try await self.share.queryAllInformation(c.fileId)
         }
         let a = attributes(path: path, basics: info.basics, fileId: info.indexNumber, nlink: info.numberOfLinks)
-        return await resolvingSymlink(a, path: path)
+        return await resolvingSymlink(a, path: path, reparsePoint: info.basics.fileAttributes.contains(.reparsePoint))
     }
 
     public func lookup(parent: UInt64, name: String) async throws -> Entry {
@@ -146,7 +148,8 @@ public final class Filesystem: Sendable {
         for e in list where !e.name.hasPrefix(Self.unlinkedPrefix) {
             let p = Self.join(dir, e.name)
             let a = attributes(path: p, basics: e.basics, fileId: e.fileId)
-            entries.append(Entry(name: e.name, attributes: await resolvingSymlink(a, path: p)))
+            entries.append(Entry(name: e.name, attributes: await resolvingSymlink(
+                a, path: p, reparsePoint: e.basics.fileAttributes.contains(.reparsePoint))))
         }
         return handles.withLock { h in
             let id = h.next

@@ -21,10 +21,37 @@ extension Filesystem {
         return try? MFSymlink.decode(bytes, md5: Self.md5)
     }
 
-    /// Attributes of a file that may be an MF symlink: only files of exactly 1067 bytes are read.
-    func resolvingSymlink(_ a: Attributes, path: String) async -> Attributes {
-        guard a.kind == .file, MFSymlink.isCandidate(size: a.size),
-              let target = try? await symlinkTarget(path: path) else { return a }
+    /// The target of a server-side symbolic link (a reparse point, MS-FSCC 2.1.2.4), read with
+    /// FSCTL_GET_REPARSE_POINT on the link itself (FILE_OPEN_REPARSE_POINT); nil for other files.
+    func reparseTarget(path: String) async throws -> [UInt8]? {
+        let out = try await share.withOpen(path: path, access: [.readAttributes, .synchronize],
+                                           options: .openReparsePoint) { c in
+            try await self.share.fsctl(c.fileId, code: FSCTL.FSCTL_GET_REPARSE_POINT, input: [],
+                                       maxOutput: REPARSE_DATA_BUFFER.maximumSize)
+        }
+        guard let r = try? REPARSE_DATA_BUFFER.decode(out), r.reparseTag == ReparseTag.IO_REPARSE_TAG_SYMLINK,
+              let link = try? SymbolicLinkReparseDataBuffer.decode(out) else { return nil }
+        return Array(Self.unixTarget(link).utf8)
+    }
+
+    /// A Windows link target as a Unix path: backslashes become slashes; an absolute target
+    /// keeps its form ("\??\C:\dir" → "/??/C:/dir"), which no Unix path resolves, rather
+    /// than pointing somewhere else on this machine.
+    static func unixTarget(_ link: SymbolicLinkReparseDataBuffer) -> String {
+        let name = link.printName.isEmpty ? link.substituteName : link.printName
+        return String(name.map { $0 == "\\" ? "/" : $0 })
+    }
+
+    /// Attributes of a file that may be a symlink: an MF symlink (only files of exactly 1067
+    /// bytes are read) or a server reparse point with the symlink tag.
+    func resolvingSymlink(_ a: Attributes, path: String, reparsePoint: Bool) async -> Attributes {
+        var target: [UInt8]?
+        if reparsePoint {
+            target = try? await reparseTarget(path: path)
+        } else if a.kind == .file, MFSymlink.isCandidate(size: a.size) {
+            target = try? await symlinkTarget(path: path)
+        }
+        guard let target else { return a }
         var s = a
         s.kind = .symlink
         s.size = UInt64(target.count)
@@ -33,7 +60,9 @@ extension Filesystem {
     }
 
     public func readlink(_ ino: UInt64) async throws -> [UInt8] {
-        guard let target = try await symlinkTarget(path: try path(of: ino)) else { throw FSError(EINVAL) }
+        let p = try path(of: ino)
+        if let target = try? await reparseTarget(path: p) { return target }
+        guard let target = try await symlinkTarget(path: p) else { throw FSError(EINVAL) }
         return target
     }
 

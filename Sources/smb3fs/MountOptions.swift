@@ -28,8 +28,8 @@ struct MountOptions {
     var fileMode: UInt32 = 0o644
     var dirMode: UInt32 = 0o755
     var signing = true
-    /// Read-only unless `rw` is given (the last of `ro`/`rw` wins).
-    var readOnly = true
+    /// Read-write unless `ro` is given (the last of `ro`/`rw` wins).
+    var readOnly = false
     /// `nobrl`: byte-range locks stay local (mount.cifs's name).
     var localLocks = false
     var mapPosixNames = true

@@ -1,9 +1,11 @@
 import Foundation
 import XCTest
 
-/// Without `-o rw` (and with `ro`) the mount is read-only: every change fails with EROFS and
-/// the server is untouched.
+/// With `ro` the mount is read-only: every change fails with EROFS and the server is untouched.
+/// Without it the mount is read-write.
 final class ReadOnlyTests: MountTestCase {
+    override var setUpOptions: [String] { ["ro"] }
+
     /// Tries each change and prints "operation ERRNO-NAME" (or "operation OK").
     static let tryWrites = #"""
         import errno, os, sys
@@ -53,18 +55,30 @@ final class ReadOnlyTests: MountTestCase {
         assertAllEROFS(mnt + "/mt-ro", dir)
     }
 
-    /// An explicit `ro` mounts read-only too. (`-o rw` mounts read-write: the Write*Tests.)
-    func testRoOptionIsReadOnly() throws {
+    /// The last of `rw` and `ro` wins.
+    func testLastOfRwAndRoWins() throws {
         let dir = try roFixture()
         let point = makeDir("ro-option")
-        guard mountOK(at: point, options: ["credentials=\(credentials!)", "ro"]) else { return }
+        guard mountOK(at: point, options: ["credentials=\(credentials!)", "rw", "ro"]) else { return }
         assertAllEROFS(point + "/mt-ro", dir)
     }
 
-    /// The server's read-only share mounts and reads.
+    /// Without `ro` (or `rw`) the mount is read-write, as the kernel cifs client's is.
+    func testDefaultIsReadWrite() throws {
+        let point = makeDir("default")
+        guard mountOK(at: point, options: ["credentials=\(credentials!)"]) else { return }
+        let name = "default-rw-\(UUID().uuidString)"
+        let r = sh(#"echo written > "$1/$2" && cat "$3/$2" && rm "$1/$2""#, point, name, env.sharePath)
+        XCTAssertEqual(r.status, 0, r.summary)
+        XCTAssertEqual(r.stdout, "written\n")
+        XCTAssertTrue(mountEntry(at: point)?.options.split(separator: ",").contains("rw") ?? false)
+    }
+
+    /// The server's read-only share mounts with `ro` and reads. (Mounted read-write, the
+    /// server refuses changes itself: WriteErrorTests.)
     func testReadOnlyShare() throws {
         let point = makeDir("ro")
-        guard mountOK(source: "//\(env.host)/\(env.roShare)", at: point, options: ["credentials=\(credentials!)"])
+        guard mountOK(source: "//\(env.host)/\(env.roShare)", at: point, options: ["credentials=\(credentials!)", "ro"])
         else { return }
         XCTAssertEqual(try? String(contentsOfFile: point + "/readme.txt", encoding: .utf8), "hello\n")
         let r = python(#"""

@@ -12,6 +12,8 @@ final class ErrnoMappingTests: XCTestCase {
             (.objectNameNotFound, ENOENT), (.objectPathNotFound, ENOENT), (.noSuchFile, ENOENT),
             (.objectNameCollision, EEXIST), (.accessDenied, EACCES), (.directoryNotEmpty, ENOTEMPTY),
             (.fileIsADirectory, EISDIR), (.notADirectory, ENOTDIR), (.sharingViolation, EBUSY),
+            (.fileLockConflict, EAGAIN), (.lockNotGranted, EAGAIN), (.cannotDelete, EACCES),
+            (.eaTooLarge, E2BIG), (.easNotSupported, EOPNOTSUPP),
             (.diskFull, ENOSPC), (.quotaExceeded, EDQUOT), (.mediaWriteProtected, EROFS),
             (.nameTooLong, ENAMETOOLONG), (.notSameDevice, EXDEV), (.notSupported, EOPNOTSUPP),
             (.ioTimeout, ETIMEDOUT), (NTStatus(rawValue: 0xC0DE_0001), EIO),
@@ -82,5 +84,19 @@ final class InodeTableTests: XCTestCase {
         a = own.attributes(ino: 5, basics: b)
         XCTAssertEqual(a.kind, .directory)
         XCTAssertEqual(a.permissions, 0o750)
+    }
+}
+
+final class SymlinkTargetTests: XCTestCase {
+    func testReparseTargetsBecomeUnixPaths() {
+        XCTAssertEqual(Filesystem.unixTarget(SymbolicLinkReparseDataBuffer(substituteName: "dir\\file", printName: "dir\\file",
+                                                                          flags: SymbolicLinkReparseDataBuffer.SYMLINK_FLAG_RELATIVE)),
+                       "dir/file")
+        XCTAssertEqual(Filesystem.unixTarget(SymbolicLinkReparseDataBuffer(substituteName: "\\??\\C:\\data", printName: "",
+                                                                          flags: 0)),
+                       "/??/C:/data")
+        XCTAssertEqual(Filesystem.unixTarget(SymbolicLinkReparseDataBuffer(substituteName: "\\??\\C:\\x", printName: "C:\\x",
+                                                                          flags: 0)),
+                       "C:/x")
     }
 }

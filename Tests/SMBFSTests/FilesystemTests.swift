@@ -19,8 +19,9 @@ final class FilesystemTests: XCTestCase {
                                          credentials: NTLMCredentials(user: s.user, password: s.pass, domain: "", workstation: "T"),
                                          logger: logger)
         let share = try await Share.connect(config)
-        let fs = Filesystem(share: share, options: Filesystem.Options(ownership: Ownership(uid: 1, gid: 2), rootPath: root),
-                            logger: logger)
+        var options = Filesystem.Options(ownership: Ownership(uid: 1, gid: 2), rootPath: root)
+        options.readOnly = true
+        let fs = Filesystem(share: share, options: options, logger: logger)
         try await fs.checkRoot()
         return fs
     }

@@ -149,8 +149,9 @@ final class WritingTests: XCTestCase {
         let share = try await Share.connect(ClientConfiguration(
             host: s.host, share: s.share,
             credentials: NTLMCredentials(user: s.user, password: s.pass, domain: "", workstation: "T"), logger: logger))
-        let ro = Filesystem(share: share, options: Filesystem.Options(ownership: Ownership(uid: 7, gid: 8), rootPath: ""),
-                            logger: logger)
+        var options = Filesystem.Options(ownership: Ownership(uid: 7, gid: 8), rootPath: "")
+        options.readOnly = true
+        let ro = Filesystem(share: share, options: options, logger: logger)
         defer { Task { await ro.shutdown() } }
         let e = await errno { _ = try await ro.mkdir(parent: InodeTable.rootIno, name: "never-\(UUID().uuidString)") }
         XCTAssertEqual(e, EROFS)
