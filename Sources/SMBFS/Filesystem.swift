@@ -16,6 +16,8 @@ public final class Filesystem: Sendable {
         public var readOnly = false
         /// How long the kernel may cache attributes and entries (`actimeo=`).
         public var attributeTimeout: Double = 1.0
+        /// `ignore_chown`: chown to other owners succeeds and changes nothing (default: EPERM).
+        public var ignoreChown = false
         /// `nobrl`: byte-range locks stay local to this machine (not sent to the server).
         public var localLocks = false
         public init(ownership: Ownership, rootPath: String) {

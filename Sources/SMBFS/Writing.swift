@@ -138,8 +138,10 @@ extension Filesystem {
     /// (FileBasicInformation); ownership cannot be changed on an SMB share.
     public func setattr(_ ino: UInt64, _ changes: AttributeChanges, handle: UInt64?) async throws -> Attributes {
         let p = try path(of: ino)
-        if let uid = changes.uid, uid != options.ownership.uid { throw FSError(EPERM) }
-        if let gid = changes.gid, gid != options.ownership.gid { throw FSError(EPERM) }
+        if !options.ignoreChown {
+            if let uid = changes.uid, uid != options.ownership.uid { throw FSError(EPERM) }
+            if let gid = changes.gid, gid != options.ownership.gid { throw FSError(EPERM) }
+        }
         let needsServer = changes.size != nil || changes.atime != nil || changes.mtime != nil || changes.mode != nil
         if needsServer { try writable() }
         // Through a handle this client already has open for writing, when there is one: a time

@@ -33,6 +33,7 @@ struct MountOptions {
     /// `nobrl`: byte-range locks stay local (mount.cifs's name).
     var localLocks = false
     var mapPosixNames = true
+    var ignoreChown = false
     var attributeTimeout = 1.0
     var foreground = false
     var debug = false
@@ -193,6 +194,7 @@ struct MountOptions {
         case "ro": readOnly = true
         case "rw": readOnly = false
         case "nobrl": localLocks = true
+        case "ignore_chown": ignoreChown = true
         case "mapposix": mapPosixNames = true
         case "nomapposix": mapPosixNames = false
         case "brl": localLocks = false

@@ -62,6 +62,7 @@ struct SMB3FS {
             o.attributeTimeout = options.attributeTimeout
             o.readOnly = options.readOnly
             o.localLocks = options.localLocks
+            o.ignoreChown = options.ignoreChown
             return o
         }()
 

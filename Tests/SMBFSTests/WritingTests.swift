@@ -103,6 +103,17 @@ final class WritingTests: XCTestCase {
         c.uid = 0
         let perm = await errno { _ = try await self.fs.setattr(e.attributes.ino, c, handle: nil) }
         XCTAssertEqual(perm, EPERM)
+
+        // ignore_chown: accepted, nothing changes.
+        var o = fs.options
+        o.ignoreChown = true
+        let lenient = Filesystem(share: fs.share, options: o, logger: fs.logger)
+        let f = try await lenient.lookup(parent: InodeTable.rootIno, name: (local as NSString).lastPathComponent)
+        lenient.remember(f, parent: InodeTable.rootIno)
+        let t = try await lenient.lookup(parent: f.attributes.ino, name: "t.txt")
+        lenient.remember(t, parent: f.attributes.ino)
+        let after = try await lenient.setattr(t.attributes.ino, c, handle: nil)
+        XCTAssertEqual(after.uid, 7)
     }
 
     func testDirectoriesRenameAndDelete() async throws {
