@@ -12,7 +12,11 @@ public struct ClientConfiguration: Sendable {
     public var credentials: NTLMCredentials
     /// Sign every request and require signed responses. Only `nosign` turns it off.
     public var signing = true
-    public var connectTimeout: Duration = .seconds(10)
+    public var connectTimeout: Duration = .seconds(5)
+    /// `hard` (true): operations wait through an outage; `soft`: they fail while disconnected.
+    public var hard = true
+    /// ECHO after this long without traffic; no answer within twice as long ends the connection.
+    public var echoInterval: Duration = .seconds(60)
     public var requestTimeout: Duration = .seconds(60)
     /// Largest READ payload asked for; the server's MaxReadSize caps it.
     public var maxIOSize = 1 << 20

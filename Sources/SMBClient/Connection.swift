@@ -119,6 +119,19 @@ final class Connection: Sendable {
 
     var sessionSigner: MessageSigner? { state.withLock { $0.signer } }
 
+    /// The connection has failed (socket error, malformed traffic, closed): requests on it fail.
+    var isFailed: Bool { state.withLock { $0.failure != nil } }
+
+    /// When a frame last arrived, for the keepalive (ContinuousClock nanoseconds since `born`).
+    private let lastReceive = Atomic<Int64>(0)
+    private let born = ContinuousClock.now
+
+    /// How long nothing has arrived.
+    var idle: Duration {
+        let since = born.duration(to: ContinuousClock.now)
+        return since - .nanoseconds(lastReceive.load(ordering: .relaxed))
+    }
+
     // MARK: - sending
 
     /// Sends one request and waits for its final response, whatever its status.
@@ -240,6 +253,8 @@ final class Connection: Sendable {
     /// Called by the channel for every Direct TCP frame; a frame may hold a chain of
     /// compounded responses linked by NextCommand (MS-SMB2 3.2.5.1.9).
     func didReceive(frame: [UInt8]) {
+        let c = born.duration(to: ContinuousClock.now).components
+        lastReceive.store(c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000, ordering: .relaxed)
         var offset = 0
         while true {
             let header: Header

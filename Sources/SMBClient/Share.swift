@@ -2,107 +2,110 @@ import Logging
 import NIOCore
 import SMBCrypto
 import SMBProtocol
+import Synchronization
 
 /// A tree connect to one share over an authenticated, signed session (MS-SMB2 3.2.1.4 TreeConnect),
 /// with the operations the filesystem layer uses. Nothing above this type sees a connection.
 public final class Share: Sendable {
-    let connection: Connection
+    let link: ShareConnection
     public let dialect: Dialect
     /// The algorithm every request is signed with and every response verified with; nil with `nosign`.
     public let signingAlgorithm: SigningAlgorithm?
-    let sessionId: UInt64
-    let treeId: UInt32
     /// Largest payload of one READ and of QUERY_DIRECTORY/QUERY_INFO outputs.
     public let maxReadSize: Int
     public let maxWriteSize: Int
     let maxTransactSize: Int
     let logger: Logger
     let names: NameMapping
+    private let keepalive = Mutex<Task<Void, Never>?>(nil)
 
-    init(connection: Connection, dialect: Dialect, signingAlgorithm: SigningAlgorithm?, sessionId: UInt64, treeId: UInt32,
-         maxReadSize: Int, maxWriteSize: Int, maxTransactSize: Int, names: NameMapping, logger: Logger) {
-        self.connection = connection
-        self.dialect = dialect
-        self.signingAlgorithm = signingAlgorithm
-        self.sessionId = sessionId
-        self.treeId = treeId
-        self.maxReadSize = maxReadSize
-        self.maxWriteSize = maxWriteSize
-        self.maxTransactSize = maxTransactSize
-        self.logger = logger
+    init(link: ShareConnection, first: ShareConnection.Binding, names: NameMapping) {
+        self.link = link
+        let n = first.negotiated
+        dialect = n.dialect
+        signingAlgorithm = first.connection.sessionSigner == nil ? nil : n.signingAlgorithm
+        maxReadSize = n.maxReadSize
+        maxWriteSize = n.maxWriteSize
+        maxTransactSize = n.maxTransactSize
+        logger = first.connection.logger
         self.names = names
     }
 
-    /// Connects, negotiates, authenticates and connects the tree. Any failure closes the connection.
+    /// Connects, negotiates, authenticates and connects the tree. Any failure closes the
+    /// connection; later failures reconnect by themselves.
     public static func connect(_ config: ClientConfiguration) async throws -> Share {
-        let conn = try await Connection.open(host: config.host, port: config.port,
-                                             connectTimeout: timeAmount(config.connectTimeout),
-                                             requestTimeout: timeAmount(config.requestTimeout),
-                                             logger: config.logger)
-        do {
-            let negotiated = try await Handshake.negotiate(conn, config: config, clientGuid: Random.bytes(16))
-            let sessionId = try await Handshake.sessionSetup(conn, negotiated: negotiated, config: config)
-            let path = "\\\\\(config.host)\\\(config.share)"
-            let r = try await conn.send(.treeConnect, body: TreeConnectRequest(path: path).encodeBody())
-            guard r.header.status == .success else {
-                if r.header.status == .badNetworkName {
-                    throw SMBError.connectFailed("share \"\(config.share)\" not found on \(config.host)")
-                }
-                if r.header.status == .accessDenied {
-                    throw SMBError.connectFailed("access to share \"\(config.share)\" denied")
-                }
-                throw SMBError.status(r.header.status, .treeConnect)
-            }
-            let tc = try decode("TREE_CONNECT") { try TreeConnectResponse.decode(message: r.message) }
-            if tc.shareFlags.contains(.encryptData) {
-                throw SMBError.unsupported("share \"\(config.share)\" requires encryption, which smb3fs does not offer yet")
-            }
-            guard tc.shareType == ShareType.disk.rawValue else {
-                throw SMBError.unsupported("\"\(config.share)\" is not a disk share")
-            }
-            return Share(connection: conn, dialect: negotiated.dialect,
-                         signingAlgorithm: conn.sessionSigner == nil ? nil : negotiated.signingAlgorithm, sessionId: sessionId,
-                         treeId: r.header.treeId, maxReadSize: negotiated.maxReadSize,
-                         maxWriteSize: negotiated.maxWriteSize, maxTransactSize: negotiated.maxTransactSize,
-                         names: NameMapping(enabled: config.mapPosixNames), logger: conn.logger)
-        } catch {
-            conn.close()
-            throw error
-        }
+        let first = try await ShareConnection.establish(config, generation: 1)
+        let share = Share(link: ShareConnection(config: config, first: first),
+                          first: first, names: NameMapping(enabled: config.mapPosixNames))
+        share.startKeepalive(interval: config.echoInterval)
+        return share
     }
 
     /// Whether requests on this share are signed and responses verified.
-    public var isSigned: Bool { connection.sessionSigner != nil }
+    public var isSigned: Bool { signingAlgorithm != nil }
+
+    /// False while the connection is down and being re-established.
+    public var isConnected: Bool { link.isConnected }
+
+    /// ECHO whenever nothing has arrived for `interval`; no answer within twice that ends the
+    /// connection (and starts a reconnect), so an idle mount notices a dead server.
+    private func startKeepalive(interval: Duration) {
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval / 2)
+                guard let self, let b = self.link.current else { continue }
+                if b.connection.idle < interval { continue }
+                do {
+                    let r = try await b.connection.send(.echo, body: SimpleRequest.encodeBody(),
+                                                        timeout: timeAmount(interval * 2))
+                    if r.header.status != .success { throw SMBError.status(r.header.status, .echo) }
+                } catch let e as SMBError {
+                    self.link.failed(b, e)
+                } catch {
+                    self.link.failed(b, .connectionClosed("\(error)"))
+                }
+            }
+        }
+        keepalive.withLock { $0 = task }
+    }
 
     // MARK: - requests
 
-    private func request(_ command: Command, _ body: [UInt8], charge: Int = 1) async throws -> Response {
-        let r = try await connection.send(command, body: body, treeId: treeId, charge: charge)
-        return r
-    }
-
-    private func checked(_ command: Command, _ body: [UInt8], charge: Int = 1,
-                         allowing: Set<NTStatus> = []) async throws -> Response {
-        let r = try await request(command, body, charge: charge)
-        let s = r.header.status
-        if s != .success && !allowing.contains(s) {
-            // An error response must still have the ERROR shape (MS-SMB2 2.2.2).
-            throw SMBError.status(s, command)
+    /// Sends one request built for the current connection, with the server's FileId of `fileId`
+    /// (reclaiming the open after a reconnect), and retries it on a new connection when the old
+    /// one failed under it (hard mounts).
+    private func call(_ command: Command, fileId: FileId? = nil, charge: Int = 1, allowing: Set<NTStatus> = [],
+                      _ build: @Sendable @escaping (FileId) -> [UInt8]) async throws -> Response {
+        try await link.perform { b in
+            var fid = FileId(persistent: 0, volatile: 0)
+            if let fileId { fid = try await self.link.serverId(fileId, on: b) }
+            let r = try await b.connection.send(command, body: build(fid), treeId: b.treeId, charge: charge)
+            let s = r.header.status
+            if s != .success && !allowing.contains(s) {
+                // An error response must still have the ERROR shape (MS-SMB2 2.2.2).
+                throw SMBError.status(s, command)
+            }
+            return r
         }
-        return r
     }
 
-    /// CREATE (MS-SMB2 3.2.4.3). `path` uses "/" separators relative to the share root.
+    /// CREATE (MS-SMB2 3.2.4.3). `path` uses "/" separators relative to the share root. The
+    /// FileId returned is this client's name for the open, valid across reconnects.
     public func create(path: String, access: AccessMask, disposition: CreateDisposition = .open,
                        options: CreateOptions = [], attributes: FileAttributes = [],
                        shareAccess: ShareAccess = .all) async throws -> CreateResponse {
-        var req = CreateRequest(name: wireName(path), desiredAccess: access)
-        req.createDisposition = disposition
-        req.createOptions = options
-        req.fileAttributes = attributes
-        req.shareAccess = shareAccess
-        let r = try await checked(.create, req.encodeBody())
-        return try decode("CREATE") { try CreateResponse.decode(message: r.message) }
+        let names = self.names
+        return try await link.perform { b in
+            var (resp, disk) = try await ShareConnection.sendCreate(on: b, path: path, access: access, disposition: disposition,
+                                                                    options: options, attributes: attributes,
+                                                                    shareAccess: shareAccess, names: names)
+            // Reclaiming reopens the same file, never creates one.
+            let record = ShareConnection.OpenRecord(path: path, access: access, options: options, shareAccess: shareAccess,
+                                                    diskFileId: disk, creationTime: resp.basics.creationTime,
+                                                    serverId: resp.fileId, generation: b.generation)
+            resp.fileId = self.link.register(record)
+            return resp
+        }
     }
 
     /// Opens `path`, runs `body` with the handle and closes it whatever happens. (The three
@@ -122,8 +125,14 @@ public final class Share: Sendable {
         return result
     }
 
+    /// CLOSE. An open the server already dropped with its connection needs none.
     public func close(_ fileId: FileId) async throws {
-        let r = try await checked(.close, CloseRequest(fileId: fileId).encodeBody())
+        guard let b = link.current, let sid = link.unregister(fileId, on: b) else {
+            if let b = link.current { _ = link.unregister(fileId, on: b) }
+            return
+        }
+        let r = try await b.connection.send(.close, body: CloseRequest(fileId: sid).encodeBody(), treeId: b.treeId)
+        if r.header.status != .success && r.header.status != .fileClosed { throw SMBError.status(r.header.status, .close) }
         _ = try decode("CLOSE") { try CloseResponse.decode(message: r.message) }
     }
 
@@ -153,9 +162,10 @@ public final class Share: Sendable {
     }
 
     private func readOne(_ fileId: FileId, offset: UInt64, length: Int) async throws -> [UInt8] {
-        let req = ReadRequest(fileId: fileId, offset: offset, length: UInt32(length))
         let charge = (length - 1) / 65536 + 1
-        let r = try await checked(.read, req.encodeBody(), charge: charge, allowing: [.endOfFile])
+        let r = try await call(.read, fileId: fileId, charge: charge, allowing: [.endOfFile]) { fid in
+            ReadRequest(fileId: fid, offset: offset, length: UInt32(length)).encodeBody()
+        }
         if r.header.status == .endOfFile { return [] }
         let rr = try decode("READ") { try ReadResponse.decode(message: r.message, requested: UInt32(length)) }
         return Array(r.message[rr.dataRange])
@@ -181,9 +191,10 @@ public final class Share: Sendable {
     }
 
     private func writeOne(_ fileId: FileId, offset: UInt64, data: ArraySlice<UInt8>) async throws {
-        let req = WriteRequest(fileId: fileId, offset: offset, data: data)
         let charge = max(1, (data.count - 1) / 65536 + 1)
-        let r = try await checked(.write, req.encodeBody(), charge: charge)
+        let r = try await call(.write, fileId: fileId, charge: charge) { fid in
+            WriteRequest(fileId: fid, offset: offset, data: data).encodeBody()
+        }
         let w = try decode("WRITE") { try WriteResponse.decode(message: r.message, requested: data.count) }
         // A short write is the server running out of space (MS-SMB2 3.3.5.13 gives no other reason).
         guard Int(w.count) == data.count else { throw SMBError.status(.diskFull, .write) }
@@ -191,7 +202,7 @@ public final class Share: Sendable {
 
     /// FLUSH (MS-SMB2 3.2.4.17): the server writes the file's data to stable storage.
     public func flush(_ fileId: FileId) async throws {
-        let r = try await checked(.flush, FlushRequest(fileId: fileId).encodeBody())
+        let r = try await call(.flush, fileId: fileId) { FlushRequest(fileId: $0).encodeBody() }
         try decode("FLUSH") { try SimpleRequest.decodeResponse(message: r.message, command: .flush) }
     }
 
@@ -201,8 +212,9 @@ public final class Share: Sendable {
     }
 
     public func setInfo(_ fileId: FileId, fileInfoClass: UInt8, buffer: [UInt8]) async throws {
-        let req = SetInfoRequest(fileInfoClass: fileInfoClass, fileId: fileId, buffer: buffer)
-        let r = try await checked(.setInfo, req.encodeBody())
+        let r = try await call(.setInfo, fileId: fileId) { fid in
+            SetInfoRequest(fileInfoClass: fileInfoClass, fileId: fid, buffer: buffer).encodeBody()
+        }
         try decode("SET_INFO") { try SetInfoRequest.decodeResponse(message: r.message) }
     }
 
@@ -222,10 +234,12 @@ public final class Share: Sendable {
     /// Every extended attribute of an open file (QUERY_INFO FileFullEaInformation, MS-SMB2 3.2.4.12).
     public func queryEAs(_ fileId: FileId) async throws -> [FileFullEaInformation] {
         let len = maxTransactSize
-        var req = QueryInfoRequest(infoType: .file, fileInfoClass: FileFullEaInformation.fileInformationClass,
-                                   outputBufferLength: UInt32(len), fileId: fileId)
-        req.flags = QueryInfoRequest.restartScan
-        let r = try await checked(.queryInfo, req.encodeBody(), allowing: [.noEasOnFile])
+        let r = try await call(.queryInfo, fileId: fileId, allowing: [.noEasOnFile]) { fid in
+            var req = QueryInfoRequest(infoType: .file, fileInfoClass: FileFullEaInformation.fileInformationClass,
+                                       outputBufferLength: UInt32(len), fileId: fid)
+            req.flags = QueryInfoRequest.restartScan
+            return req.encodeBody()
+        }
         if r.header.status == .noEasOnFile { return [] }
         let buf = try decode("QUERY_INFO") { try OutputBufferResponse.decode(message: r.message, command: .queryInfo, maxLength: UInt32(len)) }
         if buf.isEmpty { return [] }
@@ -241,18 +255,20 @@ public final class Share: Sendable {
 
     /// LOCK of one range (MS-SMB2 3.2.4.19): lock or unlock, never waiting on the server.
     public func lock(_ fileId: FileId, offset: UInt64, length: UInt64, flags: LockFlags) async throws {
-        let req = LockRequest(fileId: fileId, locks: [LockElement(offset: offset, length: length, flags: flags)])
-        let body: [UInt8]
-        do { body = try req.encodeBody() } catch { throw SMBError.unsupported("lock: \(error)") }
-        let r = try await checked(.lock, body)
+        let element = LockElement(offset: offset, length: length, flags: flags)
+        do { try LockRequest(fileId: fileId, locks: [element]).validate() } catch { throw SMBError.unsupported("lock: \(error)") }
+        let r = try await call(.lock, fileId: fileId) { fid in
+            (try? LockRequest(fileId: fid, locks: [element]).encodeBody()) ?? []
+        }
         try decode("LOCK") { try LockResponse.decode(message: r.message) }
     }
 
     /// IOCTL with an FSCTL code (MS-SMB2 3.2.4.20); returns the output buffer.
     public func fsctl(_ fileId: FileId, code: UInt32, input: [UInt8], maxOutput: Int) async throws -> [UInt8] {
-        let req = IoctlRequest(ctlCode: code, fileId: fileId, input: input, maxOutputResponse: UInt32(maxOutput))
         let charge = max(1, (max(input.count, maxOutput) - 1) / 65536 + 1)
-        let r = try await checked(.ioctl, req.encodeBody(), charge: charge)
+        let r = try await call(.ioctl, fileId: fileId, charge: charge) { fid in
+            IoctlRequest(ctlCode: code, fileId: fid, input: input, maxOutputResponse: UInt32(maxOutput)).encodeBody()
+        }
         return try decode("IOCTL") { try IoctlResponse.decode(message: r.message, maxOutputResponse: UInt32(maxOutput)).output }
     }
 
@@ -289,10 +305,12 @@ public final class Share: Sendable {
 
     /// One QUERY_DIRECTORY round (FileIdBothDirectoryInformation); nil once STATUS_NO_MORE_FILES.
     public func queryDirectory(_ fileId: FileId, restart: Bool) async throws -> [DirectoryEntry]? {
-        let req = QueryDirectoryRequest(fileId: fileId, outputBufferLength: UInt32(maxTransactSize),
-                                        flags: restart ? QueryDirectoryRequest.restartScans : 0)
-        let charge = (maxTransactSize - 1) / 65536 + 1
-        let r = try await checked(.queryDirectory, req.encodeBody(), charge: charge, allowing: [.noMoreFiles])
+        let size = maxTransactSize
+        let charge = (size - 1) / 65536 + 1
+        let r = try await call(.queryDirectory, fileId: fileId, charge: charge, allowing: [.noMoreFiles]) { fid in
+            QueryDirectoryRequest(fileId: fid, outputBufferLength: UInt32(size),
+                                  flags: restart ? QueryDirectoryRequest.restartScans : 0).encodeBody()
+        }
         if r.header.status == .noMoreFiles { return nil }
         let buf = try decode("QUERY_DIRECTORY") {
             try OutputBufferResponse.decode(message: r.message, command: .queryDirectory, maxLength: UInt32(maxTransactSize))
@@ -315,51 +333,52 @@ public final class Share: Sendable {
 
     public func queryAllInformation(_ fileId: FileId) async throws -> FileAllInformation {
         let len = 4096
-        let req = QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.fileAllInformation.rawValue,
-                                   outputBufferLength: UInt32(len), fileId: fileId)
         // FileAllInformation ends with the name; a long one gives STATUS_BUFFER_OVERFLOW with the fixed part intact.
-        let r = try await checked(.queryInfo, req.encodeBody(), allowing: [.bufferOverflow])
+        let r = try await call(.queryInfo, fileId: fileId, allowing: [.bufferOverflow]) { fid in
+            QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.fileAllInformation.rawValue,
+                             outputBufferLength: UInt32(len), fileId: fid).encodeBody()
+        }
         let buf = try decode("QUERY_INFO") { try OutputBufferResponse.decode(message: r.message, command: .queryInfo, maxLength: UInt32(len)) }
         return try decode("QUERY_INFO") { try FileAllInformation.decode(buf) }
     }
 
     public func queryFullSize(_ fileId: FileId) async throws -> FileFsFullSizeInformation {
         let len = 64
-        let req = QueryInfoRequest(infoType: .fileSystem,
-                                   fileInfoClass: FileSystemInformationClass.fileFsFullSizeInformation.rawValue,
-                                   outputBufferLength: UInt32(len), fileId: fileId)
-        let r = try await checked(.queryInfo, req.encodeBody())
+        let r = try await call(.queryInfo, fileId: fileId) { fid in
+            QueryInfoRequest(infoType: .fileSystem,
+                             fileInfoClass: FileSystemInformationClass.fileFsFullSizeInformation.rawValue,
+                             outputBufferLength: UInt32(len), fileId: fid).encodeBody()
+        }
         let buf = try decode("QUERY_INFO") { try OutputBufferResponse.decode(message: r.message, command: .queryInfo, maxLength: UInt32(len)) }
         return try decode("QUERY_INFO") { try FileFsFullSizeInformation.decode(buf) }
     }
 
     /// ECHO (MS-SMB2 3.2.4.13): proves the connection and the session's signing work.
     public func echo() async throws {
-        let r = try await checked(.echo, SimpleRequest.encodeBody())
+        let r = try await call(.echo) { _ in SimpleRequest.encodeBody() }
         try decode("ECHO") { try SimpleRequest.decodeResponse(message: r.message, command: .echo) }
     }
 
     /// TREE_DISCONNECT, LOGOFF, then closes the connection. Errors are logged, not thrown:
     /// the server cleans up a dropped connection anyway.
     public func disconnect() async {
+        keepalive.withLock { $0?.cancel() }
+        let b = link.current
+        link.close()
+        guard let b else { return }
         do {
-            _ = try await connection.send(.treeDisconnect, body: SimpleRequest.encodeBody(), treeId: treeId,
-                                          timeout: .seconds(5))
-            _ = try await connection.send(.logoff, body: SimpleRequest.encodeBody(), timeout: .seconds(5))
+            _ = try await b.connection.send(.treeDisconnect, body: SimpleRequest.encodeBody(), treeId: b.treeId,
+                                            timeout: .seconds(5))
+            _ = try await b.connection.send(.logoff, body: SimpleRequest.encodeBody(), timeout: .seconds(5))
         } catch {
             logger.debug("disconnect: \(error)")
         }
-        connection.close()
+        b.connection.close()
     }
 
     /// "a/b/c" → "a\b\c" (MS-SMB2 2.2.13: names are relative, backslash-separated), each
     /// component through the name mapping. Every path the share sends goes through here.
-    func wireName(_ path: String) -> String {
-        var p = Substring(path)
-        while p.hasPrefix("/") { p = p.dropFirst() }
-        return p.split(separator: "/", omittingEmptySubsequences: true)
-            .map { names.wire(String($0)) }.joined(separator: "\\")
-    }
+    func wireName(_ path: String) -> String { ShareConnection.wireName(path, names) }
 
 }
 

@@ -54,6 +54,7 @@ public final class Filesystem: Sendable {
     let logger: Logger
     private let inodes: Mutex<InodeTable>
     let handles = Mutex(Handles())
+    let lastStatfs = Mutex<FSStats?>(nil)
     /// Byte-range locks held, per file handle (see Locks.swift).
     let locks = Mutex<[UInt64: [HeldLock]]>([:])
 
@@ -91,7 +92,10 @@ public final class Filesystem: Sendable {
     public func remember(_ entry: Entry, parent: UInt64) {
         guard let dir = inodes.withLock({ $0.path(of: parent) }) else { return }
         let p = Self.join(dir, entry.name)
-        inodes.withLock { $0.remember(entry.attributes.ino, path: p) }
+        inodes.withLock {
+            $0.remember(entry.attributes.ino, path: p)
+            $0.setAttributes(entry.attributes)
+        }
     }
 
     func renamed(from: String, to: String) {
@@ -123,8 +127,13 @@ public final class Filesystem: Sendable {
     }
 
     public func getattr(_ ino: UInt64) async throws -> Attributes {
+        // While the server is unreachable, what is known is answered at once (desktops and `ls`
+        // must not hang); hard mounts wait only for what is not known.
+        if !share.isConnected, let a = inodes.withLock({ $0.attributes(of: ino) }) { return a }
         do {
-            return try await stat(path: try path(of: ino))
+            let a = try await stat(path: try path(of: ino))
+            inodes.withLock { $0.setAttributes(a) }
+            return a
         } catch {
             // A file unlinked while open has no name any more; its open handle still answers.
             guard ErrnoMapping.errno(for: error) == ENOENT, let fid = openFileId(ino: ino) else { throw error }
@@ -222,7 +231,16 @@ public final class Filesystem: Sendable {
 
     // MARK: - file system
 
+    /// statfs(2) never waits for an unreachable server: the last answer is repeated (`df` and
+    /// desktops call it from their main loops).
     public func statfs() async throws -> FSStats {
+        if !share.isConnected, let s = lastStatfs.withLock({ $0 }) { return s }
+        let s = try await queryStatfs()
+        lastStatfs.withLock { $0 = s }
+        return s
+    }
+
+    private func queryStatfs() async throws -> FSStats {
         let s = try await share.withOpen(path: options.rootPath, access: [.readAttributes, .synchronize],
                                          options: .directoryFile) { c in
             try await self.share.queryFullSize(c.fileId)
@@ -236,6 +254,8 @@ public final class Filesystem: Sendable {
     public func checkRoot() async throws {
         let a = try await stat(path: options.rootPath)
         guard a.kind == .directory else { throw FSError(ENOTDIR) }
+        // Known from the start, so statfs can answer even if the server goes away early.
+        _ = try? await statfs()
     }
 
     public func shutdown() async {

@@ -7,6 +7,8 @@ struct InodeTable: Sendable {
     struct Node: Sendable {
         var path: String
         var lookups: UInt64
+        /// The last attributes the server gave, answered from while it is unreachable.
+        var attributes: Attributes?
     }
 
     static let rootIno: UInt64 = 1
@@ -23,6 +25,12 @@ struct InodeTable: Sendable {
     }
 
     func path(of ino: UInt64) -> String? { nodes[ino]?.path }
+
+    func attributes(of ino: UInt64) -> Attributes? { nodes[ino]?.attributes }
+
+    mutating func setAttributes(_ a: Attributes) {
+        if nodes[a.ino] != nil { nodes[a.ino]?.attributes = a }
+    }
 
     /// The number for a path whose server file id is `fileId` (0 when unknown), without counting a lookup.
     mutating func number(for path: String, fileId: UInt64) -> UInt64 {

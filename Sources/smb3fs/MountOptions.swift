@@ -34,6 +34,8 @@ struct MountOptions {
     var localLocks = false
     var mapPosixNames = true
     var ignoreChown = false
+    var hard = true
+    var echoInterval = 60
     var attributeTimeout = 1.0
     var foreground = false
     var debug = false
@@ -195,6 +197,13 @@ struct MountOptions {
         case "rw": readOnly = false
         case "nobrl": localLocks = true
         case "ignore_chown": ignoreChown = true
+        case "hard": hard = true
+        case "soft": hard = false
+        case "echo_interval":
+            guard let n = Int(try need()), (1...600).contains(n) else {
+                throw UsageError("bad echo_interval \"\(value ?? "")\": expected seconds from 1 to 600")
+            }
+            echoInterval = n
         case "mapposix": mapPosixNames = true
         case "nomapposix": mapPosixNames = false
         case "brl": localLocks = false

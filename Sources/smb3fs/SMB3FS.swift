@@ -55,6 +55,8 @@ struct SMB3FS {
         config.dialects = options.dialects
         config.signing = options.signing
         config.mapPosixNames = options.mapPosixNames
+        config.hard = options.hard
+        config.echoInterval = .seconds(options.echoInterval)
         let fsOptions: Filesystem.Options = {
             var o = Filesystem.Options(ownership: Ownership(uid: options.uid, gid: options.gid,
                                                             fileMode: options.fileMode, dirMode: options.dirMode),
