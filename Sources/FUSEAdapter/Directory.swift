@@ -16,11 +16,17 @@ enum Directory {
     }
 
     private static func fill(req: fuse_req_t, ctx: Context, dir: UInt64, handle: UInt64, size: Int, offset: Int, plus: Bool) {
-        let entries: ArraySlice<Filesystem.Entry>
-        do { entries = try ctx.fs.readdir(handle: handle, offset: max(0, offset - 2)) } catch {
-            fuse_reply_err(req, ErrnoMapping.errno(for: error))
-            return
+        let r = Request(raw: req)
+        Task {
+            do {
+                let entries = try await ctx.fs.readdir(handle: handle, offset: max(0, offset - 2))
+                reply(req: r.raw, ctx: ctx, dir: dir, entries: entries, size: size, offset: offset, plus: plus)
+            } catch { r.error(error) }
         }
+    }
+
+    private static func reply(req: fuse_req_t, ctx: Context, dir: UInt64, entries: ArraySlice<Filesystem.Entry>,
+                              size: Int, offset: Int, plus: Bool) {
         var buf = [CChar](repeating: 0, count: size)
         var used = 0
         buf.withUnsafeMutableBufferPointer { b in

@@ -77,12 +77,10 @@ enum Operations {
             let r = Request(raw: req!)
             let ctx = Context.of(req)
             var info = fi?.pointee ?? fuse_file_info()
-            Task {
-                do {
-                    info.fh = try await ctx.fs.opendir(ino)
-                    fuse_reply_open(r.raw, &info)
-                } catch { r.error(error) }
-            }
+            do {
+                info.fh = try ctx.fs.opendir(ino)
+                fuse_reply_open(r.raw, &info)
+            } catch { r.error(error) }
         }
 
         ops.readdirplus = { req, ino, size, off, fi in

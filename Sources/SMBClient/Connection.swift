@@ -328,16 +328,25 @@ final class Connection: Sendable {
         pending.continuation.resume(returning: Response(header: header, message: message, request: pending.request))
     }
 
+    /// Called once when the connection fails (the share starts its reconnect from here).
+    private let failureHandler = Mutex<(@Sendable (SMBError) -> Void)?>(nil)
+
+    func onFailure(_ handler: @escaping @Sendable (SMBError) -> Void) {
+        failureHandler.withLock { $0 = handler }
+        if let f = state.withLock({ $0.failure }) { handler(f) }
+    }
+
     /// Ends the connection: every waiting request fails with `error`.
     func fail(_ error: SMBError) {
-        let (pending, waiters, channel) = state.withLock { s -> ([Pending], [CheckedContinuation<UInt64, Error>], Channel?) in
-            if s.failure == nil { s.failure = error }
+        let (pending, waiters, channel, first) = state.withLock { s -> ([Pending], [CheckedContinuation<UInt64, Error>], Channel?, Bool) in
+            let first = s.failure == nil
+            if first { s.failure = error }
             let p = Array(s.pending.values)
             s.pending.removeAll()
             let w = s.creditWaiters.map(\.continuation)
             s.creditWaiters.removeAll()
             let ch = s.channel
-            return (p, w, ch)
+            return (p, w, ch, first)
         }
         if !pending.isEmpty || !waiters.isEmpty {
             logger.info("connection failed", metadata: ["error": "\(error)"])
@@ -345,6 +354,7 @@ final class Connection: Sendable {
         for p in pending { p.timeout?.cancel(); p.continuation.resume(throwing: error) }
         for w in waiters { w.resume(throwing: error) }
         channel?.close(promise: nil)
+        if first, let handler = failureHandler.withLock({ $0 }) { handler(error) }
     }
 
     func close() {

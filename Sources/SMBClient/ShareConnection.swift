@@ -58,6 +58,12 @@ final class ShareConnection: Sendable {
         s.binding = first
         s.generation = first.generation
         state = Mutex(s)
+        watch(first)
+    }
+
+    /// Starts the reconnect as soon as a binding's connection fails, in flight or idle.
+    private func watch(_ b: Binding) {
+        b.connection.onFailure { [weak self] error in self?.failed(b, error) }
     }
 
     // MARK: - establishing
@@ -98,13 +104,19 @@ final class ShareConnection: Sendable {
 
     // MARK: - using
 
-    var isConnected: Bool { state.withLock { $0.binding != nil } }
+    /// Connected, as far as is known: a connection the server closed counts as down at once.
+    var isConnected: Bool {
+        guard let b = current else { return false }
+        return !b.connection.isFailed
+    }
     var current: Binding? { state.withLock { $0.binding } }
 
     /// The binding to send on: at once when connected; while reconnecting, `hard` waits for the
     /// new one and `soft` fails.
     func binding() async throws -> Binding {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Binding, Error>) in
+        // A connection the server closed while idle: start the reconnect now, not on first use.
+        if let b = current, b.connection.isFailed { failed(b, .connectionClosed("the server closed the connection")) }
+        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<Binding, Error>) in
             let r: Result<Binding, Error>? = state.withLock { s in
                 if s.closed { return .failure(SMBError.connectionClosed("the share was disconnected")) }
                 if let b = s.binding { return .success(b) }
@@ -162,6 +174,7 @@ final class ShareConnection: Sendable {
             attempt += 1
             do {
                 let b = try await Self.establish(config, generation: generation + 1)
+                watch(b)
                 let (waiters, opens) = state.withLock { s -> ([CheckedContinuation<Binding, Error>], Int) in
                     s.binding = b
                     s.generation = b.generation
@@ -177,7 +190,10 @@ final class ShareConnection: Sendable {
                 await reclaimAll(on: b)
                 return
             } catch {
-                logger.info("reconnect attempt failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+                logger.info("reconnect attempt failed", metadata: [
+                    "attempt": "\(attempt)", "error": "\(error)", "after": "\(ContinuousClock.now - started)",
+                    "cancelled": "\(Task.isCancelled)",
+                ])
                 // Exponential backoff with jitter, at most 2 s between attempts.
                 let jitter = Duration.milliseconds(Int.random(in: 0...100))
                 try? await Task.sleep(for: delay + jitter)

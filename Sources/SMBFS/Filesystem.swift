@@ -33,7 +33,9 @@ public final class Filesystem: Sendable {
     }
 
     struct DirectoryHandle: Sendable {
-        var entries: [Entry]
+        var path: String
+        /// Read at the first readdir.
+        var entries: [Entry]?
     }
 
     struct OpenFile: Sendable {
@@ -122,7 +124,11 @@ public final class Filesystem: Sendable {
     public func lookup(parent: UInt64, name: String) async throws -> Entry {
         try Self.validate(name: name)
         let p = Self.join(try path(of: parent), name)
+        if !share.isConnected, let a = inodes.withLock({ $0.attributes(atPath: p) }) {
+            return Entry(name: name, attributes: a)
+        }
         let a = try await stat(path: p)
+        inodes.withLock { $0.setAttributes(a) }
         return Entry(name: name, attributes: a)
     }
 
@@ -131,7 +137,8 @@ public final class Filesystem: Sendable {
         // must not hang); hard mounts wait only for what is not known.
         if !share.isConnected, let a = inodes.withLock({ $0.attributes(of: ino) }) { return a }
         do {
-            let a = try await stat(path: try path(of: ino))
+            var a = try await stat(path: try path(of: ino))
+            if ino == InodeTable.rootIno { a.ino = ino }
             inodes.withLock { $0.setAttributes(a) }
             return a
         } catch {
@@ -146,10 +153,20 @@ public final class Filesystem: Sendable {
 
     // MARK: - directories
 
-    /// Reads the whole directory at open time (QUERY_DIRECTORY until STATUS_NO_MORE_FILES), so
-    /// readdir offsets index a stable snapshot.
-    public func opendir(_ ino: UInt64) async throws -> UInt64 {
+    /// Opens a directory without asking the server: the listing is read at the first readdir
+    /// (QUERY_DIRECTORY until STATUS_NO_MORE_FILES) and kept, so offsets index a stable snapshot,
+    /// and open(2) of a directory never waits for an unreachable server (`df` opens the mount point).
+    public func opendir(_ ino: UInt64) throws -> UInt64 {
         let dir = try path(of: ino)
+        return handles.withLock { h in
+            let id = h.next
+            h.next += 1
+            h.directories[id] = DirectoryHandle(path: dir, entries: nil)
+            return id
+        }
+    }
+
+    private func loadDirectory(_ dir: String) async throws -> [Entry] {
         let list = try await share.withOpen(path: dir, access: [.readData, .readAttributes, .synchronize],
                                             options: .directoryFile) { c in
             try await self.share.listDirectory(c.fileId)
@@ -162,19 +179,20 @@ public final class Filesystem: Sendable {
             entries.append(Entry(name: e.name, attributes: await resolvingSymlink(
                 a, path: p, reparsePoint: e.basics.fileAttributes.contains(.reparsePoint))))
         }
-        return handles.withLock { h in
-            let id = h.next
-            h.next += 1
-            h.directories[id] = DirectoryHandle(entries: entries)
-            return id
-        }
+        return entries
     }
 
     /// Entries of an open directory from index `offset` on.
-    public func readdir(handle: UInt64, offset: Int) throws -> ArraySlice<Entry> {
+    public func readdir(handle: UInt64, offset: Int) async throws -> ArraySlice<Entry> {
         guard let d = handles.withLock({ $0.directories[handle] }) else { throw FSError(EBADF) }
-        guard offset >= 0, offset <= d.entries.count else { return [] }
-        return d.entries[offset...]
+        var entries = d.entries
+        if entries == nil {
+            let loaded = try await loadDirectory(d.path)
+            handles.withLock { $0.directories[handle]?.entries = loaded }
+            entries = loaded
+        }
+        guard let entries, offset >= 0, offset <= entries.count else { return [] }
+        return entries[offset...]
     }
 
     public func releasedir(handle: UInt64) {

@@ -28,6 +28,11 @@ struct InodeTable: Sendable {
 
     func attributes(of ino: UInt64) -> Attributes? { nodes[ino]?.attributes }
 
+    /// The known attributes of the inode at `path` (a scan: used only while disconnected).
+    func attributes(atPath path: String) -> Attributes? {
+        nodes.values.first { $0.path == path && $0.attributes != nil }?.attributes
+    }
+
     mutating func setAttributes(_ a: Attributes) {
         if nodes[a.ino] != nil { nodes[a.ino]?.attributes = a }
     }

@@ -1,0 +1,225 @@
+// Issue 4: the mount rides through a killed server process and a full server restart, answers
+// statfs and cached stat while the server is down, and a soft mount fails instead of waiting.
+// These tests run a Samba of their own (Scripts/samba-server), so they can kill and restart it.
+import Foundation
+import XCTest
+
+final class ReconnectTests: MountTestCase {
+    override var mountsInSetUp: Bool { false }
+    var smbDir: String!
+    var ip: String!
+    var script: String!
+
+    var ownSource: String { "//\(ip!)/rw" }
+    var sharePath: String { smbDir + "/shares/rw" }
+    var conf: String { smbDir + "/etc/smb.conf" }
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        let e = ProcessInfo.processInfo.environment
+        guard let s = e["SMB3FS_SAMBA_SCRIPT"], let addr = e["SMB3FS_OWN_SERVER_IP"] else {
+            XCTFail("SMB3FS_SAMBA_SCRIPT / SMB3FS_OWN_SERVER_IP not set: run through Scripts/test")
+            throw SetUpFailed(what: "environment")
+        }
+        script = s
+        ip = addr
+        smbDir = work + "/samba"
+        let setup = runCmd([script, "setup"], environment: serverEnv(), timeout: 60)
+        XCTAssertEqual(setup.status, 0, setup.summary)
+        try startServer()
+    }
+
+    override func tearDownWithError() throws {
+        // Stop the server before the base class removes its directory (and unmounts).
+        if let smbDir, FileManager.default.fileExists(atPath: smbDir) {
+            _ = runCmd([script, "stop"], environment: serverEnv(), timeout: 60)
+        }
+        try super.tearDownWithError()
+    }
+
+    func serverEnv() -> [String: String] {
+        var e = ProcessInfo.processInfo.environment
+        e["SMB_DIR"] = smbDir
+        e["SMB_IP"] = ip
+        e["SMB_USER"] = env.user
+        e["SMB_PASS"] = env.password
+        return e
+    }
+
+    func startServer() throws {
+        let r = runCmd([script, "start", "--option=server signing=mandatory"], environment: serverEnv(), timeout: 60)
+        guard r.status == 0 else {
+            XCTFail("starting the test's own Samba: \(r.summary)")
+            throw SetUpFailed(what: "own Samba")
+        }
+    }
+
+    func stopServer() {
+        let r = runCmd([script, "stop"], environment: serverEnv(), timeout: 60)
+        XCTAssertEqual(r.status, 0, r.summary)
+    }
+
+    /// PIDs of the smbd processes serving a client (smbstatus -p on our server).
+    func servingPids() -> [Int32] {
+        let r = runCmd(["smbstatus", "-s", conf, "-p"], timeout: 30)
+        return r.stdout.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard f.count > 2, f[1] == Substring(env.user) else { return nil }
+            return Int32(f[0])
+        }
+    }
+
+    func mountOwn(_ options: [String]) -> Bool {
+        mountOK(source: ownSource, at: mnt, options: ["credentials=\(credentials!)"] + options)
+    }
+
+    func serverSize(_ path: String) -> Int {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : -1
+    }
+
+    /// kill -KILL of the smbd serving the mount, five times during one 1 GiB write: dd completes
+    /// and the file on the server has the source's bytes.
+    func testKillingTheServingProcessDuringAWrite() throws {
+        guard mountOwn([]) else { return }
+        let source = work + "/source.bin"
+        XCTAssertEqual(sh(#"head -c 1G /dev/urandom > "$1""#, source, timeout: 120).status, 0)
+        guard var dd = spawn(["dd", "if=" + source, "of=" + mnt + "/big.bin", "bs=1M"]) else {
+            return XCTFail("cannot start dd")
+        }
+        let target = sharePath + "/big.bin"
+        var killed = 0
+        for i in 1...5 {
+            // Wait for progress past the next fifth of the file, then kill whoever serves us.
+            let mark = i * (1 << 30) / 6
+            guard waitUntil(120, { self.serverSize(target) >= mark || !dd.poll() }) else {
+                return XCTFail("no progress to \(mark) bytes")
+            }
+            if !dd.poll() { break }      // finished already
+            let pids = servingPids()
+            XCTAssertEqual(pids.count, 1, "one smbd serves the mount: \(pids)")
+            for p in pids { kill(p, SIGKILL) }
+            killed += 1
+            // The mount reconnects: a new smbd serves it.
+            XCTAssertTrue(waitUntil(60) { let now = self.servingPids(); return !now.isEmpty && now != pids },
+                          "no new connection after kill \(i)")
+        }
+        XCTAssertTrue(dd.wait(300), "dd did not finish")
+        XCTAssertEqual(dd.status, 0, "dd exit status")
+        XCTAssertGreaterThanOrEqual(killed, 3, "the write ended before enough kills")
+        let sums = sh(#"sha256sum < "$1" | cut -c1-64; sha256sum < "$2" | cut -c1-64"#, source, target, timeout: 120)
+        let l = sums.stdout.split(separator: "\n")
+        XCTAssertEqual(l.count, 2, sums.summary)
+        XCTAssertEqual(l.first, l.last, "the server's file differs from the source")
+    }
+
+    /// A full server restart with 16 open descriptors (8 reading, 8 writing): each one afterwards
+    /// continues with the right data or fails with EIO; none reads another file's bytes.
+    func testServerRestartWithOpenFiles() throws {
+        guard mountOwn([]) else { return }
+        XCTAssertEqual(sh(#"cd "$1" && for i in 0 1 2 3 4 5 6 7; do head -c 4M /dev/urandom > r$i; done"#, sharePath).status, 0)
+        let go = work + "/go"
+        let ready = work + "/ready"
+        guard var child = spawn(["python3", "-c", #"""
+            import errno, hashlib, os, sys, time
+            m, go, ready, src = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+            half = 2 << 20
+            readers = [os.open(f"{m}/r{i}", os.O_RDONLY) for i in range(8)]
+            writers = [os.open(f"{m}/w{i}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644) for i in range(8)]
+            payload = [hashlib.sha256(b"w%d" % i).digest() * (4 << 20 >> 5) for i in range(8)]
+            first = [os.pread(fd, half, 0) for fd in readers]
+            for i, fd in enumerate(writers): os.pwrite(fd, payload[i][:half], 0)
+            open(ready, "w").close()
+            while not os.path.exists(go): time.sleep(0.05)
+            for i, fd in enumerate(readers):
+                try:
+                    rest = os.pread(fd, 4 << 20, half)
+                    whole = open(f"{src}/r{i}", "rb").read()
+                    print(f"r{i}", "ok" if first[i] + rest == whole else "WRONG")
+                except OSError as e:
+                    print(f"r{i}", errno.errorcode[e.errno])
+            for i, fd in enumerate(writers):
+                try:
+                    os.pwrite(fd, payload[i][half:], half); os.fsync(fd)
+                    print(f"w{i}", "ok")
+                except OSError as e:
+                    print(f"w{i}", errno.errorcode[e.errno])
+            for fd in readers + writers:
+                try: os.close(fd)
+                except OSError: pass
+            """#, mnt, go, ready, sharePath], stdoutPath: work + "/client.out", stderrPath: work + "/client.err")
+        else { return XCTFail("cannot start the client") }
+        XCTAssertTrue(waitUntil(120) { FileManager.default.fileExists(atPath: ready) || !child.poll() }, "client not ready")
+        stopServer()
+        try startServer()
+        XCTAssertTrue(FileManager.default.createFile(atPath: go, contents: nil))
+        XCTAssertTrue(child.wait(300), "client did not finish")
+        XCTAssertEqual(child.status, 0, (try? String(contentsOfFile: work + "/client.err", encoding: .utf8)) ?? "")
+        let out = try String(contentsOfFile: work + "/client.out", encoding: .utf8)
+        let results = out.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        XCTAssertEqual(results.count, 16, out)
+        for r in results where r.count == 2 {
+            XCTAssertTrue(r[1] == "ok" || r[1] == "EIO", "\(r[0]): \(r[1])")
+            if r[0].hasPrefix("w") && r[1] == "ok" {
+                // A writer that carried on left the whole file on the server.
+                let i = r[0].dropFirst()
+                let check = python(#"""
+                    import hashlib, sys
+                    want = hashlib.sha256(b"w" + sys.argv[2].encode()).digest() * (4 << 20 >> 5)
+                    print("ok" if open(sys.argv[1], "rb").read() == want else "WRONG")
+                    """#, sharePath + "/w" + i, String(i))
+                XCTAssertEqual(check.stdout, "ok\n", "server-side w\(i)")
+            }
+        }
+        // After a restart the same files are reclaimed: nothing should have been lost here.
+        XCTAssertTrue(results.allSatisfy { $0.last == "ok" }, "reclaimable opens were lost: \(out)")
+    }
+
+    /// With the server down, df and stat of a known file answer at once, and the mount works again
+    /// when the server is back.
+    func testStatfsAndKnownAttributesWhileTheServerIsDown() throws {
+        guard mountOwn([]) else { return }
+        XCTAssertEqual(sh(#"echo data > "$1/known""#, mnt).status, 0)
+        XCTAssertEqual(sh(#"stat -c %s "$1/known" && df "$1" > /dev/null"#, mnt).stdout, "5\n")
+        stopServer()
+        // A short command timeout: they must not wait for the server.
+        let df = runCmd(["df", mnt], timeout: 2)
+        XCTAssertFalse(df.timedOut, "df waited for the server")
+        XCTAssertEqual(df.status, 0, df.summary)
+        let st = runCmd(["stat", "-c", "%s", mnt + "/known"], timeout: 2)
+        XCTAssertFalse(st.timedOut, "stat of a known file waited for the server")
+        XCTAssertEqual(st.stdout, "5\n", st.summary)
+        try startServer()
+        XCTAssertTrue(waitUntil(30) { sh(#"ls "$1" | grep -qx known"#, self.mnt).status == 0 }, "ls after the server came back")
+    }
+
+    /// soft: with the server gone, operations fail with EIO instead of waiting; once it is back
+    /// the mount works again.
+    func testSoftMountFailsWhileDownAndRecovers() throws {
+        guard mountOwn(["soft", "echo_interval=1"]) else { return }
+        stopServer()
+        let r = python(#"""
+            import errno, os, sys
+            try:
+                open(sys.argv[1] + "/new-while-down", "w").close(); print("OK")
+            except OSError as e:
+                print(errno.errorcode[e.errno])
+            """#, mnt, timeout: 60)
+        XCTAssertFalse(r.timedOut, "a soft mount waited for the server")
+        XCTAssertEqual(r.stdout, "EIO\n", r.summary)
+        try startServer()
+        XCTAssertTrue(waitUntil(30) { sh(#"echo back > "$1/after""#, self.mnt).status == 0 }, "soft mount after the server came back")
+        XCTAssertEqual(try? String(contentsOfFile: sharePath + "/after", encoding: .utf8), "back\n")
+    }
+
+    /// An idle mount (3 × echo_interval) is still usable at once; ECHO kept it alive.
+    func testIdleMountStaysUsable() throws {
+        guard mountOwn(["echo_interval=1"]) else { return }
+        XCTAssertEqual(sh(#"echo one > "$1/idle""#, mnt).status, 0)
+        let pids = servingPids()
+        Thread.sleep(forTimeInterval: 3.5)   // the idle period under test, not a wait for an event
+        let r = runCmd(["cat", mnt + "/idle"], timeout: 5)
+        XCTAssertEqual(r.stdout, "one\n", r.summary)
+        XCTAssertEqual(servingPids(), pids, "the connection was replaced while idle")
+    }
+}
