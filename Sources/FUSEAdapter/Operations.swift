@@ -41,10 +41,7 @@ enum Operations {
             guard let name, let n = String(validatingCString: name) else { return r.error(ENOENT) }
             Task {
                 do {
-                    let e = try await ctx.fs.lookup(parent: parent, name: n)
-                    var p = Convert.entry(e, timeout: ctx.timeout)
-                    ctx.fs.remember(e, parent: parent)
-                    fuse_reply_entry(r.raw, &p)
+                    r.entry(try await ctx.fs.lookup(parent: parent, name: n), parent: parent, ctx: ctx)
                 } catch { r.error(error) }
             }
         }

@@ -59,6 +59,13 @@ enum Convert {
 }
 
 extension Request {
+    /// Replies with a new entry and counts the kernel's reference to it (lookup, mkdir, symlink, link).
+    func entry(_ e: Filesystem.Entry, parent: UInt64, ctx: Context) {
+        var p = Convert.entry(e, timeout: ctx.timeout)
+        ctx.fs.remember(e, parent: parent)
+        fuse_reply_entry(raw, &p)
+    }
+
     func error(_ e: Error) { fuse_reply_err(raw, ErrnoMapping.errno(for: e)) }
     func error(_ code: Int32) { fuse_reply_err(raw, code) }
 }

@@ -98,10 +98,7 @@ enum Writing {
             guard let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
             Task {
                 do {
-                    let e = try await ctx.fs.mkdir(parent: parent, name: n)
-                    var p = Convert.entry(e, timeout: ctx.timeout)
-                    ctx.fs.remember(e, parent: parent)
-                    fuse_reply_entry(r.raw, &p)
+                    r.entry(try await ctx.fs.mkdir(parent: parent, name: n), parent: parent, ctx: ctx)
                 } catch { r.error(error) }
             }
         }
@@ -113,10 +110,7 @@ enum Writing {
             let t = Array(UnsafeRawBufferPointer(start: target, count: strlen(target)))
             Task {
                 do {
-                    let e = try await ctx.fs.symlink(parent: parent, name: n, target: t)
-                    var p = Convert.entry(e, timeout: ctx.timeout)
-                    ctx.fs.remember(e, parent: parent)
-                    fuse_reply_entry(r.raw, &p)
+                    r.entry(try await ctx.fs.symlink(parent: parent, name: n, target: t), parent: parent, ctx: ctx)
                 } catch { r.error(error) }
             }
         }
@@ -140,10 +134,7 @@ enum Writing {
             guard let newName, let n = String(validatingCString: newName) else { return r.error(EINVAL) }
             Task {
                 do {
-                    let e = try await ctx.fs.link(ino, newParent: newParent, newName: n)
-                    var p = Convert.entry(e, timeout: ctx.timeout)
-                    ctx.fs.remember(e, parent: newParent)
-                    fuse_reply_entry(r.raw, &p)
+                    r.entry(try await ctx.fs.link(ino, newParent: newParent, newName: n), parent: newParent, ctx: ctx)
                 } catch { r.error(error) }
             }
         }

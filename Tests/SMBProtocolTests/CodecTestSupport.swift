@@ -5,13 +5,7 @@ import XCTest
 extension XCTestCase {
     /// A response message: a 64-byte header for `command` followed by `body`.
     func responseMessage(_ command: Command, body: [UInt8], status: NTStatus = .success) -> [UInt8] {
-        var h = Header(command: command)
-        h.flags = .serverToRedir
-        h.status = status
-        var w = WireWriter()
-        h.encode(into: &w)
-        w.bytes(body)
-        return w.bytes
+        makeResponse(command, body: body, status: status)
     }
 
     /// The valid input decodes; every shorter prefix below `minimum` fails; none traps.
@@ -115,4 +109,15 @@ enum TestMD5 {
         let digits = Array("0123456789abcdef")
         return String(b.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] })
     }
+}
+
+/// A response message: a 64-byte header for `command` followed by `body`.
+func makeResponse(_ command: Command, body: [UInt8], status: NTStatus = .success) -> [UInt8] {
+    var h = Header(command: command)
+    h.flags = .serverToRedir
+    h.status = status
+    var w = WireWriter()
+    h.encode(into: &w)
+    w.bytes(body)
+    return w.bytes
 }

@@ -3,15 +3,9 @@ import XCTest
 
 /// Every decoder fed truncated, oversized and hostile inputs returns an error and never traps.
 final class DecoderRobustnessTests: XCTestCase {
-    /// A header for a response to `command` with the given body.
+    /// A header for a response to `command` with the given body (CodecTestSupport.swift).
     static func message(_ command: Command, body: [UInt8], status: NTStatus = .success) -> [UInt8] {
-        var h = Header(command: command)
-        h.flags = .serverToRedir
-        h.status = status
-        var w = WireWriter()
-        h.encode(into: &w)
-        w.bytes(body)
-        return w.bytes
+        makeResponse(command, body: body, status: status)
     }
 
     static func negotiateResponse311() -> [UInt8] {
