@@ -127,10 +127,7 @@ public final class Share: Sendable {
 
     /// CLOSE. An open the server already dropped with its connection needs none.
     public func close(_ fileId: FileId) async throws {
-        guard let b = link.current, let sid = link.unregister(fileId, on: b) else {
-            if let b = link.current { _ = link.unregister(fileId, on: b) }
-            return
-        }
+        guard let (b, sid) = link.unregister(fileId) else { return }
         let r = try await b.connection.send(.close, body: CloseRequest(fileId: sid).encodeBody(), treeId: b.treeId)
         if r.header.status != .success && r.header.status != .fileClosed { throw SMBError.status(r.header.status, .close) }
         _ = try decode("CLOSE") { try CloseResponse.decode(message: r.message) }

@@ -224,11 +224,13 @@ final class ShareConnection: Sendable {
         }
     }
 
-    /// Forgets an open; returns the server's FileId when it is still open on `b`.
-    func unregister(_ id: FileId, on b: Binding) -> FileId? {
+    /// Forgets an open (so a reconnect never reclaims it); returns the binding and server FileId
+    /// to CLOSE when it is still open on the current connection.
+    func unregister(_ id: FileId) -> (Binding, FileId)? {
         state.withLock { s in
-            guard let r = s.opens.removeValue(forKey: id), !r.lost, r.generation == b.generation else { return nil }
-            return r.serverId
+            guard let r = s.opens.removeValue(forKey: id), !r.lost,
+                  let b = s.binding, r.generation == b.generation else { return nil }
+            return (b, r.serverId)
         }
     }
 
