@@ -311,12 +311,7 @@ final class ShareConnection: Sendable {
         req.shareAccess = shareAccess
         req.contexts = [CreateContext(name: qfid, data: [])]
         let r = try await b.connection.send(.create, body: req.encodeBody(), treeId: b.treeId)
-        if r.header.status != .success {
-            if [.networkSessionExpired, .userSessionDeleted, .networkNameDeleted].contains(r.header.status) {
-                throw SMBError.status(r.header.status, .create)
-            }
-            throw SMBError.status(r.header.status, .create)
-        }
+        guard r.header.status == .success else { throw SMBError.status(r.header.status, .create) }
         let resp = try decodeOrThrow("CREATE") { try CreateResponse.decode(message: r.message) }
         let disk = resp.contexts.first { $0.name == qfid }.map { Array($0.data.prefix(32)) }
         return (resp, disk)

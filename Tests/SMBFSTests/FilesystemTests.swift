@@ -111,4 +111,16 @@ struct TestServer {
         }
         return TestServer(host: host, user: user, pass: pass, share: share, path: path)
     }
+
+    /// A Filesystem over a new connection to this server's share.
+    func filesystem(readOnly: Bool, root: String = "", uid: UInt32 = 7, gid: UInt32 = 8) async throws -> Filesystem {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let share = try await Share.connect(ClientConfiguration(
+            host: host, share: share,
+            credentials: NTLMCredentials(user: user, password: pass, domain: "", workstation: "T"), logger: logger))
+        var o = Filesystem.Options(ownership: Ownership(uid: uid, gid: gid), rootPath: root)
+        o.readOnly = readOnly
+        return Filesystem(share: share, options: o, logger: logger)
+    }
 }

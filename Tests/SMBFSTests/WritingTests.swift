@@ -22,14 +22,7 @@ final class WritingTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
         // Samba writes as its own user.
         _ = chmod(local, 0o777)
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let share = try await Share.connect(ClientConfiguration(
-            host: s.host, share: s.share,
-            credentials: NTLMCredentials(user: s.user, password: s.pass, domain: "", workstation: "T"), logger: logger))
-        var o = Filesystem.Options(ownership: Ownership(uid: 7, gid: 8), rootPath: "")
-        o.readOnly = false
-        fs = Filesystem(share: share, options: o, logger: logger)
+        fs = try await s.filesystem(readOnly: false)
         let e = try await fs.lookup(parent: InodeTable.rootIno, name: dir)
         fs.remember(e, parent: InodeTable.rootIno)
         dirIno = e.attributes.ino
@@ -155,14 +148,7 @@ final class WritingTests: XCTestCase {
 
     func testReadOnlyFilesystemRefusesChanges() async throws {
         let s = try TestServer.fromEnvironment()
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let share = try await Share.connect(ClientConfiguration(
-            host: s.host, share: s.share,
-            credentials: NTLMCredentials(user: s.user, password: s.pass, domain: "", workstation: "T"), logger: logger))
-        var options = Filesystem.Options(ownership: Ownership(uid: 7, gid: 8), rootPath: "")
-        options.readOnly = true
-        let ro = Filesystem(share: share, options: options, logger: logger)
+        let ro = try await s.filesystem(readOnly: true)
         defer { Task { await ro.shutdown() } }
         let e = await errno { _ = try await ro.mkdir(parent: InodeTable.rootIno, name: "never-\(UUID().uuidString)") }
         XCTAssertEqual(e, EROFS)
