@@ -142,15 +142,18 @@ final class WriteToolTests: ReadWriteTestCase {
         let gen = sh(#"for i in 1 2 3 4 5 6 7 8; do head -c 8M /dev/urandom > "$1/src$i" || exit 1; done"#, local)
         XCTAssertEqual(gen.status, 0, gen.summary)
         let r = sh(#"""
+            pids=""
             for i in 1 2 3 4 5 6 7 8; do
               if [ $((i % 2)) = 0 ]; then
                 dd if="$1/src$i" of="$2/w$i" bs=128K status=none &
               else
                 cp -- "$1/src$i" "$2/w$i" &
               fi
+              pids="$pids $!"
             done
+            # Wait by pid: `wait -n` may miss a job that was reaped before it was called.
             st=0
-            for j in 1 2 3 4 5 6 7 8; do wait -n || st=1; done
+            for p in $pids; do wait "$p" || { echo "writer pid $p exited $?" >&2; st=1; }; done
             exit $st
             """#, local, mdir, timeout: 600)
         XCTAssertEqual(r.status, 0, r.summary)
