@@ -26,7 +26,9 @@ final class Connection: Sendable {
         /// The response must carry a valid signature (MS-SMB2 3.2.5.1.3).
         let mustVerify: Bool
         let request: [UInt8]?
+        /// Cleared by an interim response: the server has answered and works on it (async).
         var timeout: Scheduled<Void>?
+        let sent: ContinuousClock.Instant
     }
 
     struct State {
@@ -132,6 +134,15 @@ final class Connection: Sendable {
         return since - .nanoseconds(lastReceive.load(ordering: .relaxed))
     }
 
+    /// How long the server has been silent while owing an answer: since the oldest request
+    /// still waiting for its response (not counting async ones) or the last frame received,
+    /// whichever is later; zero when nothing is owed.
+    var silence: Duration {
+        let oldest = state.withLock { s in s.pending.values.lazy.filter { $0.timeout != nil }.map(\.sent).min() }
+        guard let oldest else { return .zero }
+        return min(idle, ContinuousClock.now - oldest)
+    }
+
     // MARK: - sending
 
     /// Sends one request and waits for its final response, whatever its status.
@@ -185,7 +196,7 @@ final class Connection: Sendable {
                     self?.timedOut(messageId: messageId)
                 }
                 s.pending[messageId] = Pending(command: command, continuation: cont, mustVerify: mustVerify,
-                                               request: requestCopy, timeout: timer)
+                                               request: requestCopy, timeout: timer, sent: .now)
                 return nil
             }
             if let failure {

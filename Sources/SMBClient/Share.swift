@@ -47,8 +47,16 @@ public final class Share: Sendable {
     /// False while the connection is down and being re-established.
     public var isConnected: Bool { link.isConnected }
 
-    /// ECHO whenever nothing has arrived for `interval`; no answer within twice that ends the
-    /// connection (and starts a reconnect), so an idle mount notices a dead server.
+    /// Down, or silent for `silence` while owing an answer: a request now would wait for an
+    /// outage to be detected. Callers with a known answer (statfs, cached attributes) use it.
+    public func isUnresponsive(for silence: Duration) -> Bool {
+        guard let b = link.current, !b.connection.isFailed else { return true }
+        return b.connection.silence >= silence
+    }
+
+    /// ECHO whenever nothing has arrived for `interval`; no answer within another `interval`
+    /// ends the connection (and starts a reconnect), so a connection silent for about twice the
+    /// interval is declared dead, idle or busy.
     private func startKeepalive(interval: Duration) {
         let task = Task { [weak self] in
             while !Task.isCancelled {
@@ -57,7 +65,7 @@ public final class Share: Sendable {
                 if b.connection.idle < interval { continue }
                 do {
                     let r = try await b.connection.send(.echo, body: SimpleRequest.encodeBody(),
-                                                        timeout: timeAmount(interval * 2))
+                                                        timeout: timeAmount(interval))
                     if r.header.status != .success { throw SMBError.status(r.header.status, .echo) }
                 } catch let e as SMBError {
                     self.link.failed(b, e)

@@ -69,9 +69,10 @@ final class ShareConnection: Sendable {
     // MARK: - establishing
 
     /// Dial, NEGOTIATE, SESSION_SETUP, TREE_CONNECT. Any failure closes the new connection.
-    static func establish(_ config: ClientConfiguration, generation: UInt64) async throws -> Binding {
+    static func establish(_ config: ClientConfiguration, generation: UInt64,
+                          connectTimeout: Duration? = nil) async throws -> Binding {
         let conn = try await Connection.open(host: config.host, port: config.port,
-                                             connectTimeout: timeAmount(config.connectTimeout),
+                                             connectTimeout: timeAmount(connectTimeout ?? config.connectTimeout),
                                              requestTimeout: timeAmount(config.requestTimeout),
                                              logger: config.logger)
         do {
@@ -166,14 +167,20 @@ final class ShareConnection: Sendable {
         Task { await self.reconnect(after: b.generation) }
     }
 
+    /// TCP connect limit while redialing: the kernel resends a SYN after 1 s, so a 2 s attempt
+    /// sees a link that returns during its first second; a new attempt covers the second.
+    static let redialTimeout = Duration.seconds(2)
+
     private func reconnect(after generation: UInt64) async {
         let started = ContinuousClock.now
         var delay = Duration.milliseconds(100)
         var attempt = 0
         while !state.withLock({ $0.closed }) {
             attempt += 1
+            let attemptStarted = ContinuousClock.now
             do {
-                let b = try await Self.establish(config, generation: generation + 1)
+                let b = try await Self.establish(config, generation: generation + 1,
+                                                 connectTimeout: min(config.connectTimeout, Self.redialTimeout))
                 watch(b)
                 let (waiters, opens) = state.withLock { s -> ([CheckedContinuation<Binding, Error>], Int) in
                     s.binding = b
@@ -194,10 +201,13 @@ final class ShareConnection: Sendable {
                     "attempt": "\(attempt)", "error": "\(error)", "after": "\(ContinuousClock.now - started)",
                     "cancelled": "\(Task.isCancelled)",
                 ])
-                // Exponential backoff with jitter, at most 2 s between attempts.
+                // Exponential backoff with jitter, at most 1 s between attempts. An attempt that
+                // already waited out a connect timeout (a silent network) redials at once, so a
+                // returning link is noticed within about a second.
                 let jitter = Duration.milliseconds(Int.random(in: 0...100))
-                try? await Task.sleep(for: delay + jitter)
-                delay = min(delay * 2, .seconds(2))
+                let waited = ContinuousClock.now - attemptStarted
+                try? await Task.sleep(for: waited >= Self.redialTimeout / 2 ? jitter : delay + jitter)
+                delay = min(delay * 2, .seconds(1))
             }
         }
     }

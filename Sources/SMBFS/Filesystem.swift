@@ -124,18 +124,23 @@ public final class Filesystem: Sendable {
     public func lookup(parent: UInt64, name: String) async throws -> Entry {
         try Self.validate(name: name)
         let p = Self.join(try path(of: parent), name)
-        if !share.isConnected, let a = inodes.withLock({ $0.attributes(atPath: p) }) {
-            return Entry(name: name, attributes: a)
+        let a = try await answer(known: inodes.withLock({ $0.attributes(atPath: p) })) {
+            let a = try await self.stat(path: p)
+            self.inodes.withLock { $0.setAttributes(a) }
+            return a
         }
-        let a = try await stat(path: p)
-        inodes.withLock { $0.setAttributes(a) }
         return Entry(name: name, attributes: a)
     }
 
     public func getattr(_ ino: UInt64) async throws -> Attributes {
         // While the server is unreachable, what is known is answered at once (desktops and `ls`
         // must not hang); hard mounts wait only for what is not known.
-        if !share.isConnected, let a = inodes.withLock({ $0.attributes(of: ino) }) { return a }
+        try await answer(known: inodes.withLock({ $0.attributes(of: ino) })) {
+            try await self.fetchAttributes(ino)
+        }
+    }
+
+    private func fetchAttributes(_ ino: UInt64) async throws -> Attributes {
         do {
             var a = try await stat(path: try path(of: ino))
             if ino == InodeTable.rootIno { a.ino = ino }
@@ -252,10 +257,11 @@ public final class Filesystem: Sendable {
     /// statfs(2) never waits for an unreachable server: the last answer is repeated (`df` and
     /// desktops call it from their main loops).
     public func statfs() async throws -> FSStats {
-        if !share.isConnected, let s = lastStatfs.withLock({ $0 }) { return s }
-        let s = try await queryStatfs()
-        lastStatfs.withLock { $0 = s }
-        return s
+        try await answer(known: lastStatfs.withLock({ $0 })) {
+            let s = try await self.queryStatfs()
+            self.lastStatfs.withLock { $0 = s }
+            return s
+        }
     }
 
     private func queryStatfs() async throws -> FSStats {

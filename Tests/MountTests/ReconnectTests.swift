@@ -1,83 +1,10 @@
 // Issue 4: the mount rides through a killed server process and a full server restart, answers
 // statfs and cached stat while the server is down, and a soft mount fails instead of waiting.
-// These tests run a Samba of their own (Scripts/samba-server), so they can kill and restart it.
+// These tests run a Samba of their own (OwnServerTestCase), so they can kill and restart it.
 import Foundation
 import XCTest
 
-final class ReconnectTests: MountTestCase {
-    override var mountsInSetUp: Bool { false }
-    var smbDir: String!
-    var ip: String!
-    var script: String!
-
-    var ownSource: String { "//\(ip!)/rw" }
-    var sharePath: String { smbDir + "/shares/rw" }
-    var conf: String { smbDir + "/etc/smb.conf" }
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        let e = ProcessInfo.processInfo.environment
-        guard let s = e["SMB3FS_SAMBA_SCRIPT"], let addr = e["SMB3FS_OWN_SERVER_IP"] else {
-            XCTFail("SMB3FS_SAMBA_SCRIPT / SMB3FS_OWN_SERVER_IP not set: run through Scripts/test")
-            throw SetUpFailed(what: "environment")
-        }
-        script = s
-        ip = addr
-        smbDir = work + "/samba"
-        let setup = runCmd([script, "setup"], environment: serverEnv(), timeout: 60)
-        XCTAssertEqual(setup.status, 0, setup.summary)
-        try startServer()
-    }
-
-    override func tearDownWithError() throws {
-        // Stop the server before the base class removes its directory (and unmounts).
-        if let smbDir, FileManager.default.fileExists(atPath: smbDir) {
-            _ = runCmd([script, "stop"], environment: serverEnv(), timeout: 60)
-        }
-        try super.tearDownWithError()
-    }
-
-    func serverEnv() -> [String: String] {
-        var e = ProcessInfo.processInfo.environment
-        e["SMB_DIR"] = smbDir
-        e["SMB_IP"] = ip
-        e["SMB_USER"] = env.user
-        e["SMB_PASS"] = env.password
-        return e
-    }
-
-    func startServer() throws {
-        let r = runCmd([script, "start", "--option=server signing=mandatory"], environment: serverEnv(), timeout: 60)
-        guard r.status == 0 else {
-            XCTFail("starting the test's own Samba: \(r.summary)")
-            throw SetUpFailed(what: "own Samba")
-        }
-    }
-
-    func stopServer() {
-        let r = runCmd([script, "stop"], environment: serverEnv(), timeout: 60)
-        XCTAssertEqual(r.status, 0, r.summary)
-    }
-
-    /// PIDs of the smbd processes serving a client (smbstatus -p on our server).
-    func servingPids() -> [Int32] {
-        let r = runCmd(["smbstatus", "-s", conf, "-p"], timeout: 30)
-        return r.stdout.split(separator: "\n").compactMap { line in
-            let f = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard f.count > 2, f[1] == Substring(env.user) else { return nil }
-            return Int32(f[0])
-        }
-    }
-
-    func mountOwn(_ options: [String]) -> Bool {
-        mountOK(source: ownSource, at: mnt, options: ["credentials=\(credentials!)"] + options)
-    }
-
-    func serverSize(_ path: String) -> Int {
-        var st = stat()
-        return stat(path, &st) == 0 ? Int(st.st_size) : -1
-    }
-
+final class ReconnectTests: OwnServerTestCase {
     /// kill -KILL of the smbd serving the mount, five times during one 1 GiB write: dd completes
     /// and the file on the server has the source's bytes.
     func testKillingTheServingProcessDuringAWrite() throws {
@@ -107,10 +34,7 @@ final class ReconnectTests: MountTestCase {
         XCTAssertTrue(dd.wait(300), "dd did not finish")
         XCTAssertEqual(dd.status, 0, "dd exit status")
         XCTAssertGreaterThanOrEqual(killed, 3, "the write ended before enough kills")
-        let sums = sh(#"sha256sum < "$1" | cut -c1-64; sha256sum < "$2" | cut -c1-64"#, source, target, timeout: 120)
-        let l = sums.stdout.split(separator: "\n")
-        XCTAssertEqual(l.count, 2, sums.summary)
-        XCTAssertEqual(l.first, l.last, "the server's file differs from the source")
+        assertSameContent(source, target, "the server's file differs from the source")
     }
 
     /// A full server restart with 16 open descriptors (8 reading, 8 writing): each one afterwards

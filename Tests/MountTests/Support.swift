@@ -279,6 +279,8 @@ class MountTestCase: XCTestCase {
     /// Extra `-o` options for the setUp mount.
     var setUpOptions: [String] { [] }
     var mountsInSetUp: Bool { true }
+    /// Runs smb3fs under this (e.g. nsenter into a client network namespace).
+    var commandPrefix: [String] = []
 
     override func setUpWithError() throws {
         try super.setUpWithError()
@@ -305,12 +307,17 @@ class MountTestCase: XCTestCase {
     }
 
     override func tearDownWithError() throws {
-        for m in mounted.reversed() { unmount(m) }
-        mounted.removeAll()
+        unmountAll()
         if let work, mountTable().allSatisfy({ !$0.mountPoint.hasPrefix(work + "/") && $0.mountPoint != work }) {
             try? FileManager.default.removeItem(atPath: work)
         }
         try super.tearDownWithError()
+    }
+
+    /// Unmounts everything this test mounted.
+    func unmountAll() {
+        for m in mounted.reversed() { unmount(m) }
+        mounted.removeAll()
     }
 
     /// Writes a mount.cifs-style credentials file with mode 0600 and returns its path.
@@ -349,7 +356,7 @@ class MountTestCase: XCTestCase {
     func mount(source: String? = nil, at mountPoint: String? = nil, options: [String],
                extraArgs: [String] = [], passwd: String? = nil, timeout: TimeInterval = 60) -> ProcResult {
         let point = mountPoint ?? mnt!
-        var argv = [env.binary, source ?? env.source, point]
+        var argv = commandPrefix + [env.binary, source ?? env.source, point]
         if !options.isEmpty { argv += ["-o", options.joined(separator: ",")] }
         argv += extraArgs
         let r = runCmd(argv, environment: childEnvironment(passwd: passwd), timeout: timeout)
