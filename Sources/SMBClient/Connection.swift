@@ -299,8 +299,14 @@ final class Connection: Sendable {
             return
         }
         // Oplock and lease break notifications use MessageId 0xFFFFFFFFFFFFFFFF (MS-SMB2 3.2.5.19).
+        // They are not signed (no session is named, 3.3.4.6/3.3.4.7): acting on one can only give
+        // up caching this client does not rely on.
         if header.messageId == UInt64.max {
-            logger.debug("unsolicited message ignored", metadata: ["cmd": "\(header.command)"])
+            if header.command == .oplockBreak, let h = unsolicitedHandler.withLock({ $0 }) {
+                h(header, message)
+            } else {
+                logger.debug("unsolicited message ignored", metadata: ["cmd": "\(header.command)"])
+            }
             return
         }
         // An interim response (MS-SMB2 3.2.5.1.5) grants credits and carries the AsyncId; it is not
@@ -337,6 +343,13 @@ final class Connection: Sendable {
         logger.debug("recv", metadata: ["cmd": "\(header.command)", "mid": "\(header.messageId)",
                                         "status": "\(header.status)"])
         pending.continuation.resume(returning: Response(header: header, message: message, request: pending.request))
+    }
+
+    /// Called for each oplock or lease break notification.
+    private let unsolicitedHandler = Mutex<(@Sendable (Header, [UInt8]) -> Void)?>(nil)
+
+    func onBreak(_ handler: @escaping @Sendable (Header, [UInt8]) -> Void) {
+        unsolicitedHandler.withLock { $0 = handler }
     }
 
     /// Called once when the connection fails (the share starts its reconnect from here).

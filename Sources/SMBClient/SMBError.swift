@@ -10,6 +10,8 @@ public enum SMBError: Error, Sendable, CustomStringConvertible {
     case signatureInvalid(Command, UInt64)
     case connectFailed(String)
     case connectionClosed(String)
+    /// An open could not be reclaimed after a reconnect; only that file handle is affected.
+    case openLost(String)
     case frameTooLarge(length: Int, limit: Int)
     case timeout(Command)
     case authentication(String)
@@ -23,6 +25,7 @@ public enum SMBError: Error, Sendable, CustomStringConvertible {
         case .signatureInvalid(let c, let m): return "\(c) response (message \(m)) has a missing or invalid signature; rejected"
         case .connectFailed(let s): return s
         case .connectionClosed(let s): return "connection closed: \(s)"
+        case .openLost(let s): return s
         case .frameTooLarge(let l, let lim): return "server sent a \(l)-byte frame, more than the \(lim)-byte limit; connection closed"
         case .timeout(let c): return "\(c) timed out"
         case .authentication(let s): return s

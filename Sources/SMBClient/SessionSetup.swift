@@ -81,7 +81,10 @@ enum Handshake {
 
     /// SESSION_SETUP rounds until the server accepts or rejects (MS-SMB2 3.2.4.2.3, 3.2.5.3),
     /// then derives the signing key and verifies the final response's signature.
-    static func sessionSetup(_ conn: Connection, negotiated: Negotiated, config: ClientConfiguration) async throws -> UInt64 {
+    /// `previousSessionId` names the session this one replaces after a lost connection, so the
+    /// server ends it and its durable opens become reclaimable (MS-SMB2 2.2.5, 3.3.5.5.3).
+    static func sessionSetup(_ conn: Connection, negotiated: Negotiated, config: ClientConfiguration,
+                             previousSessionId: UInt64 = 0) async throws -> UInt64 {
         var mech: any AuthMechanism = SPNEGOClient(ntlm: config.credentials)
         var preauth = PreauthHash()
         if let h = negotiated.preauthHash { preauth = PreauthHash(value: h) }
@@ -91,7 +94,8 @@ enum Handshake {
         let securityMode: SecurityMode = config.signing ? [.signingEnabled, .signingRequired] : [.signingEnabled]
         let response: Response
         while true {
-            let req = SessionSetupRequest(securityMode: securityMode, capabilities: [], securityBuffer: token)
+            let req = SessionSetupRequest(securityMode: securityMode, capabilities: [], securityBuffer: token,
+                                          previousSessionId: previousSessionId)
             let r = try await conn.send(.sessionSetup, body: req.encodeBody(), sessionId: sessionId,
                                         sign: false, keepRequest: true)
             if let q = r.request { preauth.add(q) }

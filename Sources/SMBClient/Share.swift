@@ -34,8 +34,9 @@ public final class Share: Sendable {
     /// Connects, negotiates, authenticates and connects the tree. Any failure closes the
     /// connection; later failures reconnect by themselves.
     public static func connect(_ config: ClientConfiguration) async throws -> Share {
-        let first = try await ShareConnection.establish(config, generation: 1)
-        let share = Share(link: ShareConnection(config: config, first: first),
+        let clientGuid = Random.bytes(16)
+        let first = try await ShareConnection.establish(config, clientGuid: clientGuid, generation: 1)
+        let share = Share(link: ShareConnection(config: config, clientGuid: clientGuid, first: first),
                           first: first, names: NameMapping(enabled: config.mapPosixNames))
         share.startKeepalive(interval: config.echoInterval)
         return share
@@ -98,19 +99,23 @@ public final class Share: Sendable {
     }
 
     /// CREATE (MS-SMB2 3.2.4.3). `path` uses "/" separators relative to the share root. The
-    /// FileId returned is this client's name for the open, valid across reconnects.
+    /// FileId returned is this client's name for the open, valid across reconnects. A `durable`
+    /// open (for files held open by applications) asks for a durable handle v2 with a lease, so
+    /// a reconnect gets the very same open back with its locks (3.2.4.3.3, 3.2.4.4).
     public func create(path: String, access: AccessMask, disposition: CreateDisposition = .open,
                        options: CreateOptions = [], attributes: FileAttributes = [],
-                       shareAccess: ShareAccess = .all) async throws -> CreateResponse {
+                       shareAccess: ShareAccess = .all, durable: Bool = false) async throws -> CreateResponse {
         let names = self.names
         return try await link.perform { b in
-            var (resp, disk) = try await ShareConnection.sendCreate(on: b, path: path, access: access, disposition: disposition,
-                                                                    options: options, attributes: attributes,
-                                                                    shareAccess: shareAccess, names: names)
+            let ask = durable ? ShareConnection.Durable.request(writing: access.contains(.writeData)) : nil
+            var (resp, disk, granted) = try await ShareConnection.sendCreate(
+                on: b, path: path, access: access, disposition: disposition, options: options, attributes: attributes,
+                shareAccess: shareAccess, names: names, durable: ask)
             // Reclaiming reopens the same file, never creates one.
-            let record = ShareConnection.OpenRecord(path: path, access: access, options: options, shareAccess: shareAccess,
+            var record = ShareConnection.OpenRecord(path: path, access: access, options: options, shareAccess: shareAccess,
                                                     diskFileId: disk, creationTime: resp.basics.creationTime,
                                                     serverId: resp.fileId, generation: b.generation)
+            record.durable = granted
             resp.fileId = self.link.register(record)
             return resp
         }
@@ -266,6 +271,7 @@ public final class Share: Sendable {
             (try? LockRequest(fileId: fid, locks: [element]).encodeBody()) ?? []
         }
         try decode("LOCK") { try LockResponse.decode(message: r.message) }
+        link.noteLock(fileId, element)
     }
 
     /// IOCTL with an FSCTL code (MS-SMB2 3.2.4.20); returns the output buffer.

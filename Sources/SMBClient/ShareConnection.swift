@@ -16,9 +16,26 @@ final class ShareConnection: Sendable {
     /// One generation of connection + session + tree.
     struct Binding: Sendable {
         let connection: Connection
+        let sessionId: UInt64
         let treeId: UInt32
         let generation: UInt64
         let negotiated: Negotiated
+    }
+
+    /// What a durable open (MS-SMB2 3.2.4.3.3) needs to be reclaimed with DH2C: its CreateGuid
+    /// and the lease that makes it durable (Samba grants durability only with a handle lease).
+    struct Durable: Sendable {
+        var createGuid: [UInt8]
+        var leaseKey: [UInt8]
+        var leaseState: LeaseState
+        /// The server granted durability (a DH2Q response came back).
+        var granted = false
+
+        /// A fresh request: RWH for an open that writes, RH otherwise (2.2.13.2.8).
+        static func request(writing: Bool) -> Durable {
+            Durable(createGuid: Random.bytes(16), leaseKey: Random.bytes(16),
+                    leaseState: writing ? [.readCaching, .handleCaching, .writeCaching] : [.readCaching, .handleCaching])
+        }
     }
 
     struct OpenRecord: Sendable {
@@ -32,6 +49,9 @@ final class ShareConnection: Sendable {
         var serverId: FileId
         var generation: UInt64
         var lost = false
+        var durable: Durable?
+        /// Byte-range locks held through this open, taken again when it is reopened by path.
+        var locks: [LockElement] = []
     }
 
     struct State: Sendable {
@@ -42,17 +62,32 @@ final class ShareConnection: Sendable {
         var closed = false
         var opens: [FileId: OpenRecord] = [:]
         var nextOpen: UInt64 = 1
+        var reclaims = ReclaimCounts()
+        var reclaiming: [FileId: (generation: UInt64, task: Task<FileId, Error>)] = [:]
     }
+
+    /// How reconnects went for the opens, for logs and tests.
+    struct ReclaimCounts: Sendable, Equatable {
+        var durable = 0
+        var byPath = 0
+        var lost = 0
+    }
+
+    var reclaimCounts: ReclaimCounts { state.withLock { $0.reclaims } }
 
     let config: ClientConfiguration
     let logger: Logger
+    /// One ClientGuid for the life of the mount: durable opens and leases belong to it
+    /// (MS-SMB2 3.3.5.9.12 checks it on reconnect).
+    let clientGuid: [UInt8]
     private let state: Mutex<State>
 
     /// Marks client-side FileIds (volatile part), so one never reaches the server by mistake.
     static let clientIdTag: UInt64 = 0x736D_6233_6673_0000
 
-    init(config: ClientConfiguration, first: Binding) {
+    init(config: ClientConfiguration, clientGuid: [UInt8], first: Binding) {
         self.config = config
+        self.clientGuid = clientGuid
         self.logger = first.connection.logger
         var s = State()
         s.binding = first
@@ -61,23 +96,58 @@ final class ShareConnection: Sendable {
         watch(first)
     }
 
-    /// Starts the reconnect as soon as a binding's connection fails, in flight or idle.
+    /// Starts the reconnect as soon as a binding's connection fails, in flight or idle, and
+    /// answers the lease breaks that arrive on it.
     private func watch(_ b: Binding) {
         b.connection.onFailure { [weak self] error in self?.failed(b, error) }
+        b.connection.onBreak { [weak self] _, message in self?.leaseBreak(message, on: b) }
+    }
+
+    /// MS-SMB2 3.2.5.19.2: nothing is cached under a lease here (writes go to the server before
+    /// they are acknowledged), so every break is accepted at once with the state offered.
+    private func leaseBreak(_ message: [UInt8], on b: Binding) {
+        guard LeaseBreakNotification.isLeaseBreak(message: message) else {
+            logger.debug("oplock break ignored (this client requests leases only)")
+            return
+        }
+        guard let n = try? LeaseBreakNotification.decode(message: message) else {
+            logger.warning("malformed lease break notification ignored")
+            return
+        }
+        state.withLock { s in
+            for (id, r) in s.opens where r.durable?.leaseKey == n.leaseKey {
+                s.opens[id]?.durable?.leaseState = n.newState
+            }
+        }
+        logger.debug("lease break", metadata: ["from": "\(n.currentState)", "to": "\(n.newState)",
+                                               "ack": "\(n.needsAcknowledgment)"])
+        guard n.needsAcknowledgment else { return }
+        let ack = LeaseBreakAcknowledgment(leaseKey: n.leaseKey, state: n.newState)
+        Task {
+            do {
+                let r = try await b.connection.send(.oplockBreak, body: ack.encodeBody(), treeId: b.treeId)
+                if r.header.status != .success {
+                    self.logger.debug("lease break acknowledgment refused", metadata: ["status": "\(r.header.status)"])
+                }
+            } catch {
+                self.logger.debug("lease break acknowledgment not sent: \(error)")
+            }
+        }
     }
 
     // MARK: - establishing
 
     /// Dial, NEGOTIATE, SESSION_SETUP, TREE_CONNECT. Any failure closes the new connection.
-    static func establish(_ config: ClientConfiguration, generation: UInt64,
-                          connectTimeout: Duration? = nil) async throws -> Binding {
+    static func establish(_ config: ClientConfiguration, clientGuid: [UInt8], generation: UInt64,
+                          previousSessionId: UInt64 = 0, connectTimeout: Duration? = nil) async throws -> Binding {
         let conn = try await Connection.open(host: config.host, port: config.port,
                                              connectTimeout: timeAmount(connectTimeout ?? config.connectTimeout),
                                              requestTimeout: timeAmount(config.requestTimeout),
                                              logger: config.logger)
         do {
-            let negotiated = try await Handshake.negotiate(conn, config: config, clientGuid: Random.bytes(16))
-            _ = try await Handshake.sessionSetup(conn, negotiated: negotiated, config: config)
+            let negotiated = try await Handshake.negotiate(conn, config: config, clientGuid: clientGuid)
+            let sessionId = try await Handshake.sessionSetup(conn, negotiated: negotiated, config: config,
+                                                             previousSessionId: previousSessionId)
             let path = "\\\\\(config.host)\\\(config.share)"
             let r = try await conn.send(.treeConnect, body: TreeConnectRequest(path: path).encodeBody())
             guard r.header.status == .success else {
@@ -96,7 +166,8 @@ final class ShareConnection: Sendable {
             guard tc.shareType == ShareType.disk.rawValue else {
                 throw SMBError.unsupported("\"\(config.share)\" is not a disk share")
             }
-            return Binding(connection: conn, treeId: r.header.treeId, generation: generation, negotiated: negotiated)
+            return Binding(connection: conn, sessionId: sessionId, treeId: r.header.treeId, generation: generation,
+                           negotiated: negotiated)
         } catch {
             conn.close()
             throw error
@@ -111,6 +182,11 @@ final class ShareConnection: Sendable {
         return !b.connection.isFailed
     }
     var current: Binding? { state.withLock { $0.binding } }
+    func record(_ id: FileId) -> OpenRecord? { state.withLock { $0.opens[id] } }
+    /// For tests: changes what a reconnect will present for an open.
+    func tamperDurable(_ id: FileId, _ change: (inout Durable) -> Void) {
+        state.withLock { s in if var d = s.opens[id]?.durable { change(&d); s.opens[id]?.durable = d } }
+    }
 
     /// The binding to send on: at once when connected; while reconnecting, `hard` waits for the
     /// new one and `soft` fails.
@@ -164,14 +240,15 @@ final class ShareConnection: Sendable {
         b.connection.close()
         guard start else { return }
         logger.info("disconnected", metadata: ["error": "\(error)"])
-        Task { await self.reconnect(after: b.generation) }
+        Task { await self.reconnect(after: b) }
     }
 
     /// TCP connect limit while redialing: the kernel resends a SYN after 1 s, so a 2 s attempt
     /// sees a link that returns during its first second; a new attempt covers the second.
     static let redialTimeout = Duration.seconds(2)
 
-    private func reconnect(after generation: UInt64) async {
+    private func reconnect(after old: Binding) async {
+        let generation = old.generation
         let started = ContinuousClock.now
         var delay = Duration.milliseconds(100)
         var attempt = 0
@@ -179,7 +256,8 @@ final class ShareConnection: Sendable {
             attempt += 1
             let attemptStarted = ContinuousClock.now
             do {
-                let b = try await Self.establish(config, generation: generation + 1,
+                let b = try await Self.establish(config, clientGuid: clientGuid, generation: generation + 1,
+                                                 previousSessionId: old.sessionId,
                                                  connectTimeout: min(config.connectTimeout, Self.redialTimeout))
                 watch(b)
                 let (waiters, opens) = state.withLock { s -> ([CheckedContinuation<Binding, Error>], Int) in
@@ -250,9 +328,29 @@ final class ShareConnection: Sendable {
         guard let r = state.withLock({ $0.opens[id] }) else {
             throw SMBError.status(.fileClosed, .create)
         }
-        if r.lost { throw SMBError.connectionClosed("\(r.path) could not be reopened after a reconnect") }
+        if r.lost { throw SMBError.openLost("\(r.path) could not be reopened after a reconnect") }
         if r.generation == b.generation { return r.serverId }
-        return try await reclaim(id, r, on: b)
+        return try await reclaimOnce(id, on: b)
+    }
+
+    /// One reclaim per open and binding, however many requests need it at once: a second
+    /// DH2C for an open the first one already reclaimed would fail.
+    private func reclaimOnce(_ id: FileId, on b: Binding) async throws -> FileId {
+        let task = state.withLock { s -> Task<FileId, Error>? in
+            if let t = s.reclaiming[id], t.generation == b.generation { return t.task }
+            guard let r = s.opens[id], !r.lost, r.generation != b.generation else { return nil }
+            let t = Task { try await self.reclaim(id, r, on: b) }
+            s.reclaiming[id] = (b.generation, t)
+            return t
+        }
+        guard let task else {
+            guard let r = state.withLock({ $0.opens[id] }), !r.lost, r.generation == b.generation else {
+                throw SMBError.openLost("the file could not be reopened after a reconnect")
+            }
+            return r.serverId
+        }
+        defer { state.withLock { s in if s.reclaiming[id]?.generation == b.generation { s.reclaiming[id] = nil } } }
+        return try await task.value
     }
 
     private func reclaimAll(on b: Binding) async {
@@ -260,71 +358,163 @@ final class ShareConnection: Sendable {
         var reclaimed = 0
         for id in ids {
             guard let r = state.withLock({ $0.opens[id] }), !r.lost, r.generation != b.generation else { continue }
-            if (try? await reclaim(id, r, on: b)) != nil { reclaimed += 1 }
+            if (try? await reclaimOnce(id, on: b)) != nil { reclaimed += 1 }
         }
         if !ids.isEmpty {
             logger.info("opens reclaimed", metadata: ["reclaimed": "\(reclaimed)", "of": "\(ids.count)"])
         }
     }
 
-    /// Reopens by path (FILE_OPEN, never create) and keeps the new handle only if it is the same
-    /// file; otherwise the open is lost.
+    /// Reclaims an open on binding `b`: a durable one with DH2C (the server hands back the very
+    /// same open, with its locks), otherwise, or when that fails, by path (FILE_OPEN, never
+    /// create), kept only if it is the same file and its byte-range locks can be taken again.
     private func reclaim(_ id: FileId, _ r: OpenRecord, on b: Binding) async throws -> FileId {
         do {
-            let (resp, disk) = try await Self.sendCreate(on: b, path: r.path, access: r.access, disposition: .open,
-                                                         options: r.options, attributes: [], shareAccess: r.shareAccess,
-                                                         names: NameMapping(enabled: config.mapPosixNames))
+            if let d = r.durable, d.granted, let fid = try await reconnectDurable(r, d, on: b) {
+                let sid = try adopt(id, fid, durable: r.durable, on: b)
+                state.withLock { $0.reclaims.durable += 1 }
+                return sid
+            }
+            var fresh = r.durable.map { _ in Durable.request(writing: r.access.contains(.writeData)) }
+            let (resp, disk, granted) = try await Self.sendCreate(on: b, path: r.path, access: r.access, disposition: .open,
+                                                                  options: r.options, attributes: [], shareAccess: r.shareAccess,
+                                                                  names: NameMapping(enabled: config.mapPosixNames),
+                                                                  durable: fresh)
+            fresh = granted
             let same = (r.diskFileId != nil && disk != nil) ? r.diskFileId == disk : r.creationTime == resp.basics.creationTime
             guard same else {
-                _ = try? await b.connection.send(.close, body: CloseRequest(fileId: resp.fileId).encodeBody(), treeId: b.treeId)
+                await Self.closeQuietly(resp.fileId, on: b)
                 markLost(id, r.path, reason: "a different file now has that name")
-                throw SMBError.connectionClosed("\(r.path) was replaced on the server while disconnected")
+                throw SMBError.openLost("\(r.path) was replaced on the server while disconnected")
             }
-            let current = state.withLock { s -> Bool in
-                guard var rec = s.opens[id], !rec.lost else { return false }
-                if rec.generation == b.generation { return false }     // reclaimed concurrently
-                rec.serverId = resp.fileId
-                rec.generation = b.generation
-                s.opens[id] = rec
-                return true
-            }
-            if !current {
-                _ = try? await b.connection.send(.close, body: CloseRequest(fileId: resp.fileId).encodeBody(), treeId: b.treeId)
-                guard let rec = state.withLock({ $0.opens[id] }), !rec.lost else {
-                    throw SMBError.connectionClosed("\(r.path) could not be reopened")
+            for l in r.locks {
+                var element = l
+                element.flags.insert(.failImmediately)
+                let req = try? LockRequest(fileId: resp.fileId, locks: [element]).encodeBody()
+                let lr = try await b.connection.send(.lock, body: req ?? [], treeId: b.treeId)
+                guard lr.header.status == .success else {
+                    await Self.closeQuietly(resp.fileId, on: b)
+                    markLost(id, r.path, reason: "its byte-range lock at \(l.offset) is now held by another client")
+                    throw SMBError.openLost("\(r.path): a byte-range lock was lost while disconnected")
                 }
-                return rec.serverId
             }
-            return resp.fileId
+            let sid = try adopt(id, resp.fileId, durable: fresh, on: b)
+            state.withLock { $0.reclaims.byPath += 1 }
+            return sid
         } catch let e as SMBError where !Self.endsBinding(e, b) {
+            if case .openLost = e { throw e }
             markLost(id, r.path, reason: "\(e)")
-            throw SMBError.connectionClosed("\(r.path) could not be reopened after a reconnect: \(e)")
+            throw SMBError.openLost("\(r.path) could not be reopened after a reconnect: \(e)")
+        } catch let e as Reclaimed {
+            return e.serverId
         }
     }
 
+    /// DH2C with the open's CreateGuid and lease (MS-SMB2 3.2.4.4); nil when the server no
+    /// longer has it (e.g. its process was killed), so the open is reclaimed by path instead.
+    private func reconnectDurable(_ r: OpenRecord, _ d: Durable, on b: Binding) async throws -> FileId? {
+        var req = CreateRequest(name: Self.wireName(r.path, NameMapping(enabled: config.mapPosixNames)),
+                                desiredAccess: r.access)
+        req.createDisposition = .open
+        req.createOptions = r.options
+        req.shareAccess = r.shareAccess
+        req.requestedOplockLevel = OplockLevel.lease
+        req.contexts = [DurableHandleReconnectV2(fileId: r.serverId, createGuid: d.createGuid).encode(),
+                        LeaseContext(key: d.leaseKey, state: d.leaseState).encodeV2()]
+        let resp = try await b.connection.send(.create, body: req.encodeBody(), treeId: b.treeId)
+        guard resp.header.status == .success else {
+            logger.info("durable handle not reclaimed; reopening by path",
+                        metadata: ["path": "\(r.path)", "status": "\(resp.header.status)"])
+            return nil
+        }
+        let c = try decodeOrThrow("CREATE") { try CreateResponse.decode(message: resp.message) }
+        logger.debug("durable handle reclaimed", metadata: ["path": "\(r.path)"])
+        return c.fileId
+    }
+
+    /// Thrown inside `reclaim` when another task reclaimed the same open first.
+    private struct Reclaimed: Error { let serverId: FileId }
+
+    /// Records the server's FileId of a reclaimed open on binding `b`. If another task got there
+    /// first, this handle is closed and theirs is used.
+    private func adopt(_ id: FileId, _ serverId: FileId, durable: Durable?, on b: Binding) throws -> FileId {
+        let current = state.withLock { s -> Bool in
+            guard var rec = s.opens[id], !rec.lost else { return false }
+            if rec.generation == b.generation { return false }     // reclaimed concurrently
+            rec.serverId = serverId
+            rec.generation = b.generation
+            rec.durable = durable
+            s.opens[id] = rec
+            return true
+        }
+        if current { return serverId }
+        Task { await Self.closeQuietly(serverId, on: b) }
+        guard let rec = state.withLock({ $0.opens[id] }), !rec.lost else {
+            throw SMBError.openLost("the file could not be reopened")
+        }
+        throw Reclaimed(serverId: rec.serverId)
+    }
+
+    static func closeQuietly(_ fid: FileId, on b: Binding) async {
+        _ = try? await b.connection.send(.close, body: CloseRequest(fileId: fid).encodeBody(), treeId: b.treeId)
+    }
+
     private func markLost(_ id: FileId, _ path: String, reason: String) {
-        state.withLock { $0.opens[id]?.lost = true }
+        state.withLock { $0.opens[id]?.lost = true; $0.reclaims.lost += 1 }
         logger.warning("open file lost after reconnect", metadata: ["path": "\(path)", "reason": "\(reason)"])
+    }
+
+    /// Byte-range locks taken (or released) through an open, for reopening by path.
+    func noteLock(_ id: FileId, _ element: LockElement) {
+        state.withLock { s in
+            guard s.opens[id] != nil else { return }
+            if element.flags.contains(.unlock) {
+                if let i = s.opens[id]!.locks.firstIndex(where: { $0.offset == element.offset && $0.length == element.length }) {
+                    s.opens[id]!.locks.remove(at: i)
+                }
+            } else {
+                var held = element
+                held.flags.remove(.failImmediately)
+                s.opens[id]!.locks.append(held)
+            }
+        }
     }
 
     /// "QFid": ask for the disk file id with every CREATE (MS-SMB2 2.2.13.2.9).
     static let qfid = Array("QFid".utf8)
 
-    /// One CREATE on binding `b`; returns the response and the disk file id if the server sent one.
+    /// One CREATE on binding `b`; returns the response, the disk file id if the server sent one,
+    /// and, when `durable` asked for a durable open with a lease (dialect 3.x only), what the
+    /// server granted (nil when it granted no lease).
     static func sendCreate(on b: Binding, path: String, access: AccessMask, disposition: CreateDisposition,
                            options: CreateOptions, attributes: FileAttributes, shareAccess: ShareAccess,
-                           names: NameMapping) async throws -> (CreateResponse, [UInt8]?) {
+                           names: NameMapping, durable: Durable? = nil) async throws -> (CreateResponse, [UInt8]?, Durable?) {
         var req = CreateRequest(name: wireName(path, names), desiredAccess: access)
         req.createDisposition = disposition
         req.createOptions = options
         req.fileAttributes = attributes
         req.shareAccess = shareAccess
         req.contexts = [CreateContext(name: qfid, data: [])]
+        let wantDurable = durable != nil && b.negotiated.dialect.isSMB3
+        if let durable, wantDurable {
+            req.requestedOplockLevel = OplockLevel.lease
+            req.contexts += [LeaseContext(key: durable.leaseKey, state: durable.leaseState).encodeV2(),
+                             DurableHandleRequestV2(createGuid: durable.createGuid).encode()]
+        }
         let r = try await b.connection.send(.create, body: req.encodeBody(), treeId: b.treeId)
         guard r.header.status == .success else { throw SMBError.status(r.header.status, .create) }
         let resp = try decodeOrThrow("CREATE") { try CreateResponse.decode(message: r.message) }
         let disk = resp.contexts.first { $0.name == qfid }.map { Array($0.data.prefix(32)) }
-        return (resp, disk)
+        var granted: Durable?
+        if var d = durable, wantDurable, resp.oplockLevel == OplockLevel.lease,
+           let lease = resp.contexts.first(where: { $0.name == LeaseContext.name }).flatMap({ try? LeaseContext.decode($0.data) }),
+           lease.key == d.leaseKey {
+            d.leaseState = lease.state
+            d.granted = resp.contexts.contains { $0.name == DurableHandleRequestV2.name }
+                && lease.state.contains(.handleCaching)
+            granted = d
+        }
+        return (resp, disk, granted)
     }
 
     /// "a/b/c" → "a\b\c" (MS-SMB2 2.2.13: names are relative, backslash-separated), each

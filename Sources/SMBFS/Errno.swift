@@ -42,7 +42,7 @@ public enum ErrnoMapping {
         switch e {
         case .status(let s, _): return errno(for: s)
         case .timeout: return ETIMEDOUT
-        case .connectionClosed, .connectFailed: return EIO
+        case .connectionClosed, .connectFailed, .openLost: return EIO
         case .unsupported: return EOPNOTSUPP
         case .malformed, .signatureInvalid, .frameTooLarge, .authentication, .securityPolicy: return EIO
         }

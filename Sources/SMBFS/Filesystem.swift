@@ -210,7 +210,7 @@ public final class Filesystem: Sendable {
         if (flags.write || flags.truncate) && options.readOnly { throw FSError(EROFS) }
         let p = try path(of: ino)
         let c = try await share.create(path: p, access: flags.access, disposition: flags.openDisposition,
-                                       options: .nonDirectoryFile)
+                                       options: .nonDirectoryFile, durable: true)
         return addFileHandle(c.fileId, ino: ino, writable: flags.write)
     }
 

@@ -17,7 +17,7 @@ extension Filesystem {
         try Self.validate(name: name)
         let p = Self.join(try path(of: parent), name)
         let c = try await share.create(path: p, access: flags.access, disposition: flags.createDisposition,
-                                       options: .nonDirectoryFile, attributes: [.archive])
+                                       options: .nonDirectoryFile, attributes: [.archive], durable: true)
         let a = attributes(path: p, basics: c.basics, fileId: 0)
         let info = try? await share.queryAllInformation(c.fileId)
         let ino = info.map { attributes(path: p, basics: $0.basics, fileId: $0.indexNumber).ino } ?? a.ino

@@ -12,7 +12,6 @@ class OwnServerTestCase: MountTestCase {
     /// Runs a command where the server lives (its network namespace), or as is.
     var inServer: [String] = []
 
-    var ownSource: String { "//\(ip!)/rw" }
     var sharePath: String { smbDir + "/shares/rw" }
     var conf: String { smbDir + "/etc/smb.conf" }
 
@@ -86,8 +85,8 @@ class OwnServerTestCase: MountTestCase {
         }
     }
 
-    func mountOwn(_ options: [String]) -> Bool {
-        mountOK(source: ownSource, at: mnt, options: ["credentials=\(credentials!)"] + options)
+    func mountOwn(_ options: [String], share: String = "rw", at point: String? = nil) -> Bool {
+        mountOK(source: "//\(ip!)/\(share)", at: point ?? mnt, options: ["credentials=\(credentials!)"] + options)
     }
 
     func serverSize(_ path: String) -> Int {

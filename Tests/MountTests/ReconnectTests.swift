@@ -136,6 +136,61 @@ final class ReconnectTests: OwnServerTestCase {
         XCTAssertEqual(try? String(contentsOfFile: sharePath + "/after", encoding: .utf8), "back\n")
     }
 
+    /// The TCP connection is reset under an open, locked file on a share with durable handles:
+    /// the open comes back with DH2C, keeps its byte-range lock against another client, and
+    /// goes on writing.
+    func testOpenFileKeepsItsLockAcrossADroppedConnection() throws {
+        guard mountOwn([], share: "durable") else { return }
+        let go = work + "/go", ready = work + "/ready"
+        guard var child = spawn(["python3", "-c", #"""
+            import fcntl, os, sys, time
+            m, go, ready = sys.argv[1], sys.argv[2], sys.argv[3]
+            fd = os.open(m + "/locked", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.pwrite(fd, b"one", 0)
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 0)
+            open(ready, "w").close()
+            while not os.path.exists(go): time.sleep(0.05)
+            os.pwrite(fd, b"two", 3); os.fsync(fd)
+            print("written")
+            sys.stdout.flush()
+            while os.path.exists(go): time.sleep(0.05)   # hold the lock until told
+            os.close(fd)
+            """#, mnt, go, ready], stdoutPath: work + "/client.out", stderrPath: work + "/client.err")
+        else { return XCTFail("cannot start the client") }
+        XCTAssertTrue(waitUntil(60) { FileManager.default.fileExists(atPath: ready) || !child.poll() }, "client not ready")
+        let before = servingPids()
+        XCTAssertEqual(before.count, 1, "one connection: \(before)")
+        // Reset the mount's TCP connection (the server keeps durable opens of a lost connection).
+        let kill = runCmd(["ss", "-K", "dst", ip!, "and", "dport", "=", ":445"], timeout: 30)
+        XCTAssertEqual(kill.status, 0, kill.summary)
+        XCTAssertTrue(FileManager.default.createFile(atPath: go, contents: nil))
+        XCTAssertTrue(waitUntil(60) {
+            (try? String(contentsOfFile: self.work + "/client.out", encoding: .utf8)) == "written\n" || !child.poll()
+        }, "the write after the reset did not complete: \((try? String(contentsOfFile: work + "/client.err", encoding: .utf8)) ?? "")")
+        let after = servingPids()
+        XCTAssertEqual(after.count, 1, "one connection again: \(after)")
+        XCTAssertNotEqual(after, before, "the connection was not replaced")
+        XCTAssertEqual(try? String(contentsOfFile: smbDir + "/shares/durable/locked", encoding: .utf8), "onetwo")
+
+        // Another client (a second mount) finds the range still locked, and free once closed.
+        let other = makeDir("other")
+        guard mountOwn([], share: "durable", at: other) else { return }
+        let probe = #"""
+            import errno, fcntl, os, sys
+            fd = os.open(sys.argv[1] + "/locked", os.O_RDWR)
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 5); print("locked")
+            except OSError as e:
+                print(errno.errorcode[e.errno])
+            """#
+        let busy = python(probe, other, timeout: 60)
+        XCTAssertTrue(["EAGAIN\n", "EACCES\n"].contains(busy.stdout), "lock of a held range: \(busy.summary)")
+        try? FileManager.default.removeItem(atPath: go)
+        XCTAssertTrue(child.wait(60), "client did not finish")
+        XCTAssertEqual(child.status, 0)
+        XCTAssertEqual(python(probe, other, timeout: 60).stdout, "locked\n", "the lock outlived its file's close")
+    }
+
     /// An idle mount (3 × echo_interval) is still usable at once; ECHO kept it alive.
     func testIdleMountStaysUsable() throws {
         guard mountOwn(["echo_interval=1"]) else { return }
