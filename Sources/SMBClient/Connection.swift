@@ -149,7 +149,7 @@ final class Connection: Sendable {
     /// `charge` is the number of 64 KiB units of payload (MS-SMB2 3.2.4.1.5).
     func send(_ command: Command, body: [UInt8], treeId: UInt32 = 0, sessionId: UInt64? = nil,
               charge requestedCharge: Int = 1, sign: Bool = true, keepRequest: Bool = false,
-              timeout: TimeAmount? = nil) async throws -> Response {
+              timeout: TimeAmount? = nil, signWith: MessageSigner? = nil) async throws -> Response {
         let (dialect, largeMTU) = state.withLock { ($0.dialect, $0.largeMTU) }
         // Without LARGE_MTU (and always in 2.0.2) every request costs one credit and CreditCharge is 0.
         let multiCredit = largeMTU && (dialect ?? .smb202) >= .smb210
@@ -157,8 +157,10 @@ final class Connection: Sendable {
         let messageId = try await acquireMessageId(charge: charge)
 
         var header = Header(command: command)
+        // `signWith`: a request signed with another key than this connection's (a session binding
+        // is signed with the session's key, MS-SMB2 3.2.4.1.1); its response is checked by the caller.
         let (sid, signer, creditRequest, channel) = state.withLock { s in
-            (sessionId ?? s.sessionId, s.signer, s.window.creditRequest(charge: charge), s.channel)
+            (sessionId ?? s.sessionId, signWith ?? s.signer, s.window.creditRequest(charge: charge), s.channel)
         }
         header.creditCharge = multiCredit ? UInt16(charge) : 0
         header.credits = creditRequest
@@ -183,7 +185,7 @@ final class Connection: Sendable {
             completeWithoutResponse()
             throw SMBError.unsupported("\(command) request of \(length) bytes is too large")
         }
-        let mustVerify = signer != nil && sid != 0 && sign
+        let mustVerify = signer != nil && sid != 0 && sign && signWith == nil
         let requestCopy = keepRequest ? message : nil
 
         logger.debug("send", metadata: ["cmd": "\(command)", "mid": "\(messageId)", "len": "\(length)"])

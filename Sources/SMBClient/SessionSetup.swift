@@ -22,20 +22,23 @@ struct PreauthHash: Sendable {
 
 enum Handshake {
     /// NEGOTIATE: offers the configured dialects and, with 3.1.1, the preauth, encryption and
-    /// signing contexts; validates what the server chose.
-    static func negotiate(_ conn: Connection, config: ClientConfiguration, clientGuid: [UInt8]) async throws -> Negotiated {
-        let dialects = Dialect.allCases.filter { config.dialects.contains($0) }
+    /// signing contexts; validates what the server chose. An additional channel (`like` the
+    /// session's first connection) offers only what that one negotiated (MS-SMB2 3.2.4.2.2.2).
+    static func negotiate(_ conn: Connection, config: ClientConfiguration, clientGuid: [UInt8],
+                          like first: Negotiated? = nil) async throws -> Negotiated {
+        let dialects = first.map { [$0.dialect] } ?? Dialect.allCases.filter { config.dialects.contains($0) }
         guard !dialects.isEmpty else { throw SMBError.unsupported("no SMB dialect to offer") }
+        // Preference order (MS-SMB2 2.2.3.1.7): GMAC is the fastest.
+        let algorithms = first.map { [$0.signingAlgorithm] } ?? [.aesGMAC, .aesCMAC, .hmacSHA256]
         let request = NegotiateRequest(
             dialects: dialects,
             securityMode: config.signing ? [.signingEnabled, .signingRequired] : [.signingEnabled],
-            capabilities: [.leasing, .largeMTU],
+            // MULTI_CHANNEL: the server offers it only to a client that does (3.3.5.4).
+            capabilities: config.maxChannels > 1 ? [.leasing, .largeMTU, .multiChannel] : [.leasing, .largeMTU],
             clientGuid: clientGuid,
             preauthSalt: Random.bytes(32),
             ciphers: [.aes128GCM, .aes128CCM, .aes256GCM, .aes256CCM],
-            // Preference order (MS-SMB2 2.2.3.1.7): GMAC is the fastest.
-            signingAlgorithms: [SigningAlgorithm.aesGMAC.rawValue, SigningAlgorithm.aesCMAC.rawValue,
-                                SigningAlgorithm.hmacSHA256.rawValue],
+            signingAlgorithms: algorithms.map(\.rawValue),
             serverName: config.host)
         let r = try await conn.send(.negotiate, body: request.encodeBody(), sign: false, keepRequest: true)
         guard r.header.status == .success else { throw SMBError.status(r.header.status, .negotiate) }
@@ -83,22 +86,40 @@ enum Handshake {
     /// then derives the signing key and verifies the final response's signature.
     /// `previousSessionId` names the session this one replaces after a lost connection, so the
     /// server ends it and its durable opens become reclaimable (MS-SMB2 2.2.5, 3.3.5.5.3).
+    ///
+    /// With `binding`, the connection is bound to that existing session as a new channel
+    /// (multichannel, 3.2.4.2.3): SMB2_SESSION_FLAG_BINDING, the session's SessionId, every
+    /// request signed with the session's key and interim responses checked with it; the channel
+    /// key comes from this exchange's own GSS key and, in 3.1.1, this connection's preauth hash
+    /// (3.2.5.3.3, 3.3.5.5.3), and signs the final response.
     static func sessionSetup(_ conn: Connection, negotiated: Negotiated, config: ClientConfiguration,
-                             previousSessionId: UInt64 = 0) async throws -> UInt64 {
+                             previousSessionId: UInt64 = 0,
+                             binding: (sessionId: UInt64, signer: MessageSigner)? = nil) async throws -> UInt64 {
         var mech: any AuthMechanism = SPNEGOClient(ntlm: config.credentials)
         var preauth = PreauthHash()
         if let h = negotiated.preauthHash { preauth = PreauthHash(value: h) }
         let blob = negotiated.response.securityBuffer
         var token = try authStep(&mech, blob.isEmpty ? nil : blob)
-        var sessionId: UInt64 = 0
+        var sessionId: UInt64 = binding?.sessionId ?? 0
         let securityMode: SecurityMode = config.signing ? [.signingEnabled, .signingRequired] : [.signingEnabled]
         let response: Response
         while true {
             let req = SessionSetupRequest(securityMode: securityMode, capabilities: [], securityBuffer: token,
-                                          previousSessionId: previousSessionId)
+                                          previousSessionId: binding == nil ? previousSessionId : 0,
+                                          flags: binding == nil ? 0 : SessionSetupRequest.binding)
             let r = try await conn.send(.sessionSetup, body: req.encodeBody(), sessionId: sessionId,
-                                        sign: false, keepRequest: true)
+                                        sign: binding != nil, keepRequest: true, signWith: binding?.signer)
             if let q = r.request { preauth.add(q) }
+            if let binding {
+                guard r.header.sessionId == binding.sessionId else {
+                    throw SMBError.malformed("SESSION_SETUP: binding answered for another session")
+                }
+                // An interim response is signed with the session's key (3.2.5.1.3).
+                if r.header.status == .moreProcessingRequired,
+                   !(r.header.flags.contains(.signed) && binding.signer.verify(r.message)) {
+                    throw SMBError.securityPolicy("the server's channel binding response is not signed with the session key")
+                }
+            }
             sessionId = r.header.sessionId
             if r.header.status == .moreProcessingRequired {
                 preauth.add(r.message)
@@ -118,7 +139,7 @@ enum Handshake {
         if resp.sessionFlags.contains(.isGuest) || resp.sessionFlags.contains(.isNull) {
             throw SMBError.authentication("the server logged \(config.credentials.user) on as guest; refusing an unauthenticated session")
         }
-        if resp.sessionFlags.contains(.encryptData) {
+        if resp.sessionFlags.contains(.encryptData) && binding == nil {
             throw SMBError.unsupported("the server requires encryption for this session, which smb3fs does not offer yet")
         }
 
@@ -138,9 +159,9 @@ enum Handshake {
                     : "the server did not sign the session; refusing an unsigned session (use nosign to allow)")
             }
         }
-        let sign = config.signing || serverRequires
+        let sign = config.signing || serverRequires || binding != nil
         conn.setSession(id: sessionId, signer: sign ? signer : nil, signingRequired: sign)
-        conn.logger.info("session established", metadata: ["session": "\(String(sessionId, radix: 16))",
+        conn.logger.info(binding == nil ? "session established" : "channel bound", metadata: ["session": "\(String(sessionId, radix: 16))",
                                                            "signed": "\(sign)"])
         return sessionId
     }

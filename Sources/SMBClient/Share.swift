@@ -83,12 +83,23 @@ public final class Share: Sendable {
     /// Sends one request built for the current connection, with the server's FileId of `fileId`
     /// (reclaiming the open after a reconnect), and retries it on a new connection when the old
     /// one failed under it (hard mounts).
+    /// `spread`: bulk I/O, sent on the session's channels in turn; a channel that fails under
+    /// it is dropped and the request goes again on the first connection.
     private func call(_ command: Command, fileId: FileId? = nil, charge: Int = 1, allowing: Set<NTStatus> = [],
+                      spread: Bool = false,
                       _ build: @Sendable @escaping (FileId) -> [UInt8]) async throws -> Response {
         try await link.perform { b in
             var fid = FileId(persistent: 0, volatile: 0)
             if let fileId { fid = try await self.link.serverId(fileId, on: b) }
-            let r = try await b.connection.send(command, body: build(fid), treeId: b.treeId, charge: charge)
+            let conn = spread ? b.ioConnection() : b.connection
+            let r: Response
+            do {
+                r = try await conn.send(command, body: build(fid), treeId: b.treeId, charge: charge)
+            } catch let e as SMBError where conn !== b.connection && ShareConnection.endsChannel(e, conn) {
+                b.channels.remove(conn)
+                conn.close()
+                r = try await b.connection.send(command, body: build(fid), treeId: b.treeId, charge: charge)
+            }
             let s = r.header.status
             if s != .success && !allowing.contains(s) {
                 // An error response must still have the ERROR shape (MS-SMB2 2.2.2).
@@ -173,7 +184,7 @@ public final class Share: Sendable {
 
     private func readOne(_ fileId: FileId, offset: UInt64, length: Int) async throws -> [UInt8] {
         let charge = (length - 1) / 65536 + 1
-        let r = try await call(.read, fileId: fileId, charge: charge, allowing: [.endOfFile]) { fid in
+        let r = try await call(.read, fileId: fileId, charge: charge, allowing: [.endOfFile], spread: true) { fid in
             ReadRequest(fileId: fid, offset: offset, length: UInt32(length)).encodeBody()
         }
         if r.header.status == .endOfFile { return [] }
@@ -202,7 +213,7 @@ public final class Share: Sendable {
 
     private func writeOne(_ fileId: FileId, offset: UInt64, data: ArraySlice<UInt8>) async throws {
         let charge = max(1, (data.count - 1) / 65536 + 1)
-        let r = try await call(.write, fileId: fileId, charge: charge) { fid in
+        let r = try await call(.write, fileId: fileId, charge: charge, spread: true) { fid in
             WriteRequest(fileId: fid, offset: offset, data: data).encodeBody()
         }
         let w = try decode("WRITE") { try WriteResponse.decode(message: r.message, requested: data.count) }
@@ -384,7 +395,14 @@ public final class Share: Sendable {
         } catch {
             logger.debug("disconnect: \(error)")
         }
+        b.channels.closeAll()
         b.connection.close()
+    }
+
+    /// TCP connections this share uses now: the session's first plus its bound channels.
+    public var connectionCount: Int {
+        guard let b = link.current, !b.connection.isFailed else { return 0 }
+        return 1 + b.channels.count
     }
 
     /// "a/b/c" → "a\b\c" (MS-SMB2 2.2.13: names are relative, backslash-separated), each

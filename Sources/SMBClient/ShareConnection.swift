@@ -20,6 +20,11 @@ final class ShareConnection: Sendable {
         let treeId: UInt32
         let generation: UInt64
         let negotiated: Negotiated
+        /// Extra connections bound to this session (multichannel).
+        let channels = Channels()
+
+        /// The connection for one bulk request: the channels in turn.
+        func ioConnection() -> Connection { channels.pick(primary: connection) }
     }
 
     /// What a durable open (MS-SMB2 3.2.4.3.3) needs to be reclaimed with DH2C: its CreateGuid
@@ -94,6 +99,7 @@ final class ShareConnection: Sendable {
         s.generation = first.generation
         state = Mutex(s)
         watch(first)
+        startChannels(first)
     }
 
     /// Starts the reconnect as soon as a binding's connection fails, in flight or idle, and
@@ -238,6 +244,7 @@ final class ShareConnection: Sendable {
             return true
         }
         b.connection.close()
+        b.channels.closeAll()
         guard start else { return }
         logger.info("disconnected", metadata: ["error": "\(error)"])
         Task { await self.reconnect(after: b) }
@@ -272,6 +279,7 @@ final class ShareConnection: Sendable {
                     "attempts": "\(attempt)", "seconds": "\(ContinuousClock.now - started)", "opens": "\(opens)",
                 ])
                 for w in waiters { w.resume(returning: b) }
+                startChannels(b)
                 await reclaimAll(on: b)
                 return
             } catch {
@@ -299,6 +307,84 @@ final class ShareConnection: Sendable {
         }
         for w in waiters { w.resume(throwing: SMBError.connectionClosed("the share was disconnected")) }
         _ = b
+    }
+
+    // MARK: - channels
+
+    /// A connection failure that ends one channel (not the session).
+    static func endsChannel(_ e: SMBError, _ c: Connection) -> Bool {
+        switch e {
+        case .connectionClosed, .timeout, .frameTooLarge: return true
+        default: return c.isFailed
+        }
+    }
+
+    /// Binds up to `maxChannels - 1` more connections to the session when the server offers
+    /// multichannel (dialect 3.x, signed session), in the background.
+    private func startChannels(_ b: Binding) {
+        guard config.maxChannels > 1, b.negotiated.dialect.isSMB3,
+              b.negotiated.response.capabilities.contains(.multiChannel),
+              b.connection.sessionSigner != nil else { return }
+        Task {
+            for i in 1..<config.maxChannels {
+                guard await addChannel(to: b, number: i) else { break }
+            }
+            if isCurrent(b) { logger.info("multichannel", metadata: ["channels": "\(b.channels.count + 1)"]) }
+        }
+    }
+
+    /// NEGOTIATE + binding SESSION_SETUP on a new connection (MS-SMB2 3.2.4.2.3, 3.2.5.3.3).
+    /// `b` still serves the share: not replaced, failed or closed.
+    private func isCurrent(_ b: Binding) -> Bool {
+        state.withLock { !$0.closed && $0.binding?.generation == b.generation } && !b.connection.isFailed
+    }
+
+    private func addChannel(to b: Binding, number: Int) async -> Bool {
+        guard isCurrent(b), let signer = b.connection.sessionSigner else { return false }
+        var log = config.logger
+        log[metadataKey: "channel"] = "\(number)"
+        do {
+            let conn = try await Connection.open(host: config.host, port: config.port,
+                                                 connectTimeout: timeAmount(config.connectTimeout),
+                                                 requestTimeout: timeAmount(config.requestTimeout), logger: log)
+            do {
+                let n = try await Handshake.negotiate(conn, config: config, clientGuid: clientGuid, like: b.negotiated)
+                guard n.dialect == b.negotiated.dialect, n.signingAlgorithm == b.negotiated.signingAlgorithm,
+                      n.response.capabilities.contains(.multiChannel) else {
+                    throw SMBError.unsupported("the server did not offer multichannel on the new connection")
+                }
+                _ = try await Handshake.sessionSetup(conn, negotiated: n, config: config,
+                                                     binding: (b.sessionId, signer))
+                guard b.channels.add(conn) else { conn.close(); return false }
+                conn.onBreak { [weak self] _, message in self?.leaseBreak(message, on: b) }
+                conn.onFailure { [weak self] error in
+                    b.channels.remove(conn)
+                    self?.channelFailed(b, number: number, error)
+                }
+                return true
+            } catch {
+                conn.close()
+                throw error
+            }
+        } catch {
+            if isCurrent(b) {
+                logger.warning("additional channel not established", metadata: ["channel": "\(number)", "error": "\(error)"])
+            }
+            return false
+        }
+    }
+
+    /// A channel died: replace it after a pause, while its session is still the current one.
+    private func channelFailed(_ b: Binding, number: Int, _ error: SMBError) {
+        guard isCurrent(b) else { return }
+        logger.info("channel lost", metadata: ["channel": "\(number)", "error": "\(error)"])
+        Task {
+            try? await Task.sleep(for: .seconds(1))
+            guard self.isCurrent(b) else { return }
+            if await self.addChannel(to: b, number: number) {
+                self.logger.info("channel replaced", metadata: ["channel": "\(number)"])
+            }
+        }
     }
 
     // MARK: - opens

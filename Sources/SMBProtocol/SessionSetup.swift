@@ -6,6 +6,7 @@ public struct SessionSetupRequest: Sendable {
     public var securityBuffer: [UInt8]
     /// SMB2_SESSION_FLAG_BINDING (0x01) for binding a channel (3.x multichannel).
     public var flags: UInt8
+    public static let binding: UInt8 = 0x01
 
     public init(securityMode: SecurityMode, capabilities: Capabilities, securityBuffer: [UInt8],
                 previousSessionId: UInt64 = 0, flags: UInt8 = 0) {

@@ -36,6 +36,8 @@ struct MountOptions {
     var ignoreChown = false
     var hard = true
     var echoInterval = 60
+    /// multichannel: TCP connections per mount when the server offers it (`max_channels=`).
+    var maxChannels = 4
     var attributeTimeout = 1.0
     var foreground = false
     var debug = false
@@ -204,6 +206,13 @@ struct MountOptions {
                 throw UsageError("bad echo_interval \"\(value ?? "")\": expected seconds from 1 to 600")
             }
             echoInterval = n
+        case "max_channels":
+            guard let n = Int(try need()), (1...16).contains(n) else {
+                throw UsageError("bad max_channels \"\(value ?? "")\": expected 1 to 16")
+            }
+            maxChannels = n
+        case "multichannel": if maxChannels == 1 { maxChannels = 4 }
+        case "nomultichannel": maxChannels = 1
         case "mapposix": mapPosixNames = true
         case "nomapposix": mapPosixNames = false
         case "brl": localLocks = false

@@ -57,6 +57,7 @@ struct SMB3FS {
         config.mapPosixNames = options.mapPosixNames
         config.hard = options.hard
         config.echoInterval = .seconds(options.echoInterval)
+        config.maxChannels = options.maxChannels
         let fsOptions: Filesystem.Options = {
             var o = Filesystem.Options(ownership: Ownership(uid: options.uid, gid: options.gid,
                                                             fileMode: options.fileMode, dirMode: options.dirMode),

@@ -61,8 +61,8 @@ class OwnServerTestCase: MountTestCase {
         return e
     }
 
-    func startServer() throws {
-        let r = runCmd(inServer + [script, "start", "--option=server signing=mandatory"],
+    func startServer(_ options: [String] = []) throws {
+        let r = runCmd(inServer + [script, "start", "--option=server signing=mandatory"] + options.map { "--option=" + $0 },
                        environment: serverEnv(), timeout: 60)
         guard r.status == 0 else {
             XCTFail("starting the test's own Samba: \(r.summary)")
@@ -83,6 +83,13 @@ class OwnServerTestCase: MountTestCase {
             guard f.count > 2, f[1] == Substring(env.user) else { return nil }
             return Int32(f[0])
         }
+    }
+
+    /// Client-side TCP connections to the server's port 445, as `ss` shows them.
+    func connectionsToServer() -> [String] {
+        let r = runCmd(inServer.isEmpty ? ["ss", "-Htn", "state", "established", "dst", ip!, "and", "dport", "=", ":445"]
+                                        : ["ss", "-Htn", "state", "established", "sport", "=", ":445"], timeout: 30)
+        return r.stdout.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
     }
 
     func mountOwn(_ options: [String], share: String = "rw", at point: String? = nil) -> Bool {

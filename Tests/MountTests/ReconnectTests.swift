@@ -191,6 +191,56 @@ final class ReconnectTests: OwnServerTestCase {
         XCTAssertEqual(python(probe, other, timeout: 60).stdout, "locked\n", "the lock outlived its file's close")
     }
 
+    /// With multichannel on the server, a mount binds max_channels TCP connections (seen with
+    /// `ss`) and reads over all of them; one channel reset during a parallel read is dropped and
+    /// replaced without failing a read.
+    func testMultichannelConnectionsAndALostChannel() throws {
+        stopServer()
+        try startServer(["server multi channel support=yes"])
+        XCTAssertEqual(sh(#"cd "$1" && for i in 0 1 2 3; do head -c 64M /dev/urandom > f$i; done"#, sharePath, timeout: 120).status, 0)
+        guard mountOwn([]) else { return }
+        XCTAssertTrue(waitUntil(30) { self.connectionsToServer().count == 4 },
+                      "default max_channels=4: \(connectionsToServer())")
+        let read = #"""
+            for i in 0 1 2 3; do sha256sum < "$1/f$i" | cut -c1-64 > "$2/sum$i" & done; wait
+            for i in 0 1 2 3; do sha256sum < "$3/f$i" | cut -c1-64 | cmp -s - "$2/sum$i" || echo "f$i differs"; done
+            """#
+        let sums = makeDir("sums")
+        _ = runCmd(["sh", "-c", "echo 3 > /proc/sys/vm/drop_caches"], timeout: 30)
+        let start = Date()
+        let first = sh(read, mnt, sums, sharePath, timeout: 300)
+        let multi = Date().timeIntervalSince(start)
+        XCTAssertEqual(first.status, 0, first.summary)
+        XCTAssertEqual(first.stdout, "", "parallel read over 4 channels")
+
+        // Reset one connection while four readers run.
+        _ = runCmd(["sh", "-c", "echo 3 > /proc/sys/vm/drop_caches"], timeout: 30)
+        guard var readers = spawn(["bash", "-c", read, "read", mnt, sums, sharePath],
+                                  stdoutPath: work + "/readers.out", stderrPath: work + "/readers.err")
+        else { return XCTFail("cannot start the readers") }
+        Thread.sleep(forTimeInterval: 0.3)     // let the reads get going, not a wait for an event
+        let victim = connectionsToServer().first?.split(separator: " ", omittingEmptySubsequences: true)
+            .first { $0.hasPrefix("127.") && !$0.hasSuffix(":445") }
+        XCTAssertNotNil(victim, "no connection to reset")
+        if let victim, let port = victim.split(separator: ":").last {
+            let k = runCmd(["ss", "-K", "dst", ip!, "and", "sport", "=", ":\(port)"], timeout: 30)
+            XCTAssertEqual(k.status, 0, k.summary)
+        }
+        XCTAssertTrue(readers.wait(300), "readers did not finish")
+        XCTAssertEqual(readers.status, 0)
+        XCTAssertEqual(try? String(contentsOfFile: work + "/readers.out", encoding: .utf8), "", "reads across a lost channel")
+        XCTAssertTrue(waitUntil(30) { self.connectionsToServer().count == 4 }, "the lost channel was not replaced")
+
+        // The same read over one connection, for comparison (reported, not asserted).
+        let single = makeDir("single")
+        guard mountOwn(["nomultichannel"], at: single) else { return }
+        _ = runCmd(["sh", "-c", "echo 3 > /proc/sys/vm/drop_caches"], timeout: 30)
+        let t1 = Date()
+        XCTAssertEqual(sh(read, single, sums, sharePath, timeout: 300).stdout, "")
+        let one = Date().timeIntervalSince(t1)
+        print(String(format: "ReconnectTests: parallel read of 4 × 64 MiB: %.2f s over 4 channels, %.2f s over 1", multi, one))
+    }
+
     /// An idle mount (3 × echo_interval) is still usable at once; ECHO kept it alive.
     func testIdleMountStaysUsable() throws {
         guard mountOwn(["echo_interval=1"]) else { return }
