@@ -5,12 +5,16 @@ import Glibc
 
 /// A TCP relay between the client and the real Samba that alters chosen responses on their way
 /// back: what no real server sends on purpose (a tampered or unsigned response), with real
-/// traffic around it. Listens on 127.0.0.1 on an ephemeral port; serves one connection.
+/// traffic around it. Listens on 127.0.0.1 on an ephemeral port; serves each connection made
+/// to it (a reconnecting client comes back).
 final class TamperingProxy: @unchecked Sendable {
     enum Action {
         case pass, flipLastByte, stripSignature
         /// Sends an unsigned interim STATUS_PENDING response (MS-SMB2 3.3.4.2) before the real one.
         case interimFirst
+        /// Replaces the response by an ERROR response (2.2.2) with this status, signed by `sign`
+        /// (the test holds the session's key), as a server whose session expired answers.
+        case failWith(UInt32, sign: @Sendable (inout [UInt8]) -> Void)
     }
 
     let port: UInt16
@@ -34,15 +38,18 @@ final class TamperingProxy: @unchecked Sendable {
 
     deinit { close(listenFD) }
 
+    /// Stops accepting (shutdown wakes the blocked accept).
+    func stop() { shutdown(listenFD, Int32(SHUT_RDWR)) }
+
     private func serve() {
-        let client = accept(listenFD, nil, nil)
-        guard client >= 0 else { return }
-        let server = Loopback.connect(targetHost, port: targetPort)
-        guard server >= 0 else { close(client); return }
-        Thread { [self] in
-            pump(from: client, to: server, alter: false)
-        }.start()
-        pump(from: server, to: client, alter: true)
+        while true {
+            let client = accept(listenFD, nil, nil)
+            guard client >= 0 else { return }
+            let server = Loopback.connect(targetHost, port: targetPort)
+            guard server >= 0 else { close(client); continue }
+            Thread { [self] in pump(from: client, to: server, alter: false) }.start()
+            Thread { [self] in pump(from: server, to: client, alter: true) }.start()
+        }
     }
 
     private func readExactly(_ fd: Int32, _ n: Int) -> [UInt8]? {
@@ -94,6 +101,16 @@ final class TamperingProxy: @unchecked Sendable {
                     interim += [9, 0, 0, 0, 0, 0, 0, 0, 0]                                  // ERROR body (2.2.2)
                     guard writeAll(to, [0, 0, 0, UInt8(interim.count)] + interim) else { return }
                     count()
+                case .failWith(let status, let sign):
+                    var error = Array(frame[0..<64])
+                    for i in 0..<4 { error[8 + i] = UInt8(truncatingIfNeeded: status >> (8 * UInt32(i))) }
+                    for i in 20..<24 { error[i] = 0 }                                       // NextCommand
+                    for i in 48..<64 { error[i] = 0 }
+                    error += [9, 0, 0, 0, 0, 0, 0, 0, 0]                                    // ERROR body (2.2.2)
+                    sign(&error)
+                    guard writeAll(to, [0, 0, 0, UInt8(error.count)] + error) else { return }
+                    count()
+                    continue
                 }
             }
             guard writeAll(to, h + frame) else { return }
