@@ -78,15 +78,5 @@ enum Locking {
         }
 
         // close(2) of a descriptor drops its owner's POSIX locks.
-        ops.flush = { req, _, fi in
-            let r = Request(raw: req!)
-            let ctx = Context.of(req)
-            guard let fi else { return r.error(0) }
-            let fh = fi.pointee.fh, owner = fi.pointee.lock_owner
-            Task {
-                await ctx.fs.releaseLocks(handle: fh, owner: owner)
-                r.error(0)
-            }
-        }
     }
 }

@@ -148,6 +148,21 @@ enum Operations {
         ExtendedAttributes.install(&ops)
         Ranges.install(&ops)
         if !localLocks { Locking.install(&ops) }
+
+        // close(2) of a descriptor: its writes in flight land (a failure is reported here), and
+        // its owner's POSIX locks are released on the server (FUSE sends the lock owner).
+        ops.flush = { req, _, fi in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            guard let fi else { return r.error(0) }
+            let fh = fi.pointee.fh, owner = fi.pointee.lock_owner
+            Task {
+                var failure: Error?
+                do { try await ctx.fs.flush(handle: fh) } catch { failure = error }
+                if !ctx.fs.options.localLocks { await ctx.fs.releaseLocks(handle: fh, owner: owner) }
+                if let failure { r.error(failure) } else { r.error(0) }
+            }
+        }
         return ops
     }
 }

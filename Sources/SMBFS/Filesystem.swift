@@ -20,6 +20,9 @@ public final class Filesystem: Sendable {
         public var ignoreChown = false
         /// `nobrl`: byte-range locks stay local to this machine (not sent to the server).
         public var localLocks = false
+        /// Bytes of acknowledged writes that may be on their way to the server at once
+        /// (write-behind); 0 sends each write before acknowledging it.
+        public var writeBehindBytes = 32 << 20
         public init(ownership: Ownership, rootPath: String) {
             self.ownership = ownership
             self.rootPath = rootPath
@@ -59,12 +62,15 @@ public final class Filesystem: Sendable {
     let lastStatfs = Mutex<FSStats?>(nil)
     /// Byte-range locks held, per file handle (see Locks.swift).
     let locks = Mutex<[UInt64: [HeldLock]]>([:])
+    /// Writes acknowledged but not yet on the server; nil without write-behind.
+    let writeBehind: WriteBehind?
 
     public init(share: Share, options: Options, logger: Logger) {
         self.share = share
         self.options = options
         self.logger = logger
         inodes = Mutex(InodeTable(rootPath: options.rootPath))
+        writeBehind = options.writeBehindBytes > 0 ? WriteBehind(limit: options.writeBehindBytes) : nil
     }
 
     // MARK: - paths and inodes
@@ -125,7 +131,11 @@ public final class Filesystem: Sendable {
         try Self.validate(name: name)
         let p = Self.join(try path(of: parent), name)
         let a = try await answer(known: inodes.withLock({ $0.attributes(atPath: p) })) {
-            let a = try await self.stat(path: p)
+            var a = try await self.stat(path: p)
+            if let wb = self.writeBehind, await wb.busy(a.ino) {
+                await wb.settle(ino: a.ino)
+                a = try await self.stat(path: p)
+            }
             self.inodes.withLock { $0.setAttributes(a) }
             return a
         }
@@ -141,6 +151,7 @@ public final class Filesystem: Sendable {
     }
 
     private func fetchAttributes(_ ino: UInt64) async throws -> Attributes {
+        await writeBehind?.settle(ino: ino)
         do {
             var a = try await stat(path: try path(of: ino))
             if ino == InodeTable.rootIno { a.ino = ino }
@@ -180,7 +191,9 @@ public final class Filesystem: Sendable {
         entries.reserveCapacity(list.count)
         for e in list where !e.name.hasPrefix(Self.unlinkedPrefix) {
             let p = Self.join(dir, e.name)
-            let a = attributes(path: p, basics: e.basics, fileId: e.fileId)
+            var a = attributes(path: p, basics: e.basics, fileId: e.fileId)
+            // A file with writes still in flight is as long as they will make it.
+            if let end = await writeBehind?.extent(a.ino), end > a.size { a.size = end }
             entries.append(Entry(name: e.name, attributes: await resolvingSymlink(
                 a, path: p, reparsePoint: e.basics.fileAttributes.contains(.reparsePoint))))
         }
@@ -232,7 +245,18 @@ public final class Filesystem: Sendable {
     }
 
     func fileId(_ handle: UInt64) throws -> FileId {
+        try openFile(handle).fileId
+    }
+
+    func openFile(_ handle: UInt64) throws -> OpenFile {
         guard let f = handles.withLock({ $0.files[handle] }) else { throw FSError(EBADF) }
+        return f
+    }
+
+    /// The handle's FileId once the inode's writes in `start..<end` are on the server.
+    func settledFileId(_ handle: UInt64, start: UInt64 = 0, end: UInt64 = .max) async throws -> FileId {
+        let f = try openFile(handle)
+        await writeBehind?.settle(ino: f.ino, start: start, end: end)
         return f.fileId
     }
 
@@ -242,10 +266,17 @@ public final class Filesystem: Sendable {
     }
 
     public func read(handle: UInt64, offset: UInt64, size: Int) async throws -> [UInt8] {
-        try await share.read(try fileId(handle), offset: offset, length: size)
+        let fid = try await settledFileId(handle, start: offset, end: offset + UInt64(size))
+        return try await share.read(fid, offset: offset, length: size)
     }
 
     public func release(handle: UInt64) async {
+        if let f = try? openFile(handle), let wb = writeBehind {
+            await wb.settle(ino: f.ino)
+            if let e = await wb.takeError(handle: handle) {
+                logger.warning("a write failed after close reported nothing", metadata: ["error": "\(e)"])
+            }
+        }
         guard let f = handles.withLock({ $0.files.removeValue(forKey: handle) }) else { return }
         // Closing the handle releases its locks on the server (MS-SMB2 3.3.5.10).
         forgetLocks(handle: handle)

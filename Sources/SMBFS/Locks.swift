@@ -40,7 +40,7 @@ extension Filesystem {
     /// F_SETLK / F_SETLKW. `interrupted` tells a waiting F_SETLKW that the caller gave up (a signal).
     public func setlk(handle: UInt64, owner: UInt64, _ range: LockRange, wait: Bool,
                       interrupted: @Sendable () -> Bool) async throws {
-        let fid = try fileId(handle)
+        let fid = try await settledFileId(handle)
         guard range.start <= range.end else { throw FSError(EINVAL) }
         try await releaseOverlap(fid: fid, handle: handle, owner: owner, start: range.start, end: range.end)
         if range.kind == .unlock { return }
@@ -66,7 +66,7 @@ extension Filesystem {
     /// F_GETLK: whether `range` could be locked now. Returns nil when it could, otherwise the
     /// kind of the conflicting lock (another client's locks are not visible: the range asked for is reported).
     public func getlk(handle: UInt64, owner: UInt64, _ range: LockRange) async throws -> LockRange? {
-        let fid = try fileId(handle)
+        let fid = try await settledFileId(handle)
         if range.kind == .unlock { return nil }
         let own = locks.withLock { $0[handle, default: []] }
         // Our own locks never conflict with us (POSIX); other owners' on this mount do.

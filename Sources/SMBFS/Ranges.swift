@@ -16,8 +16,8 @@ extension Filesystem {
     public func copyFileRange(from inHandle: UInt64, offset inOffset: UInt64, to outHandle: UInt64,
                               offset outOffset: UInt64, length: UInt64) async throws -> UInt64 {
         try writable()
-        let src = try fileId(inHandle)
-        let dst = try fileId(outHandle)
+        let src = try await settledFileId(inHandle)
+        let dst = try await settledFileId(outHandle)
         let size = try await share.queryAllInformation(src).basics.endOfFile
         guard inOffset < size, length > 0 else { return 0 }
         let n = min(length, size - inOffset)
@@ -45,7 +45,7 @@ extension Filesystem {
     /// with FSCTL_SET_ZERO_DATA (MS-FSCC 2.3.67), which frees it on a sparse file. Others: EOPNOTSUPP.
     public func fallocate(handle: UInt64, mode: Int32, offset: UInt64, length: UInt64) async throws {
         try writable()
-        let fid = try fileId(handle)
+        let fid = try await settledFileId(handle)
         let (end, overflow) = offset.addingReportingOverflow(length)
         guard !overflow, end <= UInt64(Int64.max) else { throw FSError(EFBIG) }
         switch mode {
@@ -77,7 +77,7 @@ extension Filesystem {
 
     /// SEEK_DATA and SEEK_HOLE from FSCTL_QUERY_ALLOCATED_RANGES (MS-FSCC 2.3.51).
     public func seek(handle: UInt64, offset: UInt64, whence: Int32) async throws -> UInt64 {
-        let fid = try fileId(handle)
+        let fid = try await settledFileId(handle)
         let size = try await share.queryAllInformation(fid).basics.endOfFile
         guard offset < size else { throw FSError(ENXIO) }
         let ranges: [FILE_ALLOCATED_RANGE_BUFFER]

@@ -31,15 +31,42 @@ extension Filesystem {
         return (Entry(name: name, attributes: a), handle)
     }
 
+    /// write(2). With write-behind the write is acknowledged once it is queued (memory bounded);
+    /// a failure is reported by the handle's next write, fsync or close.
     public func write(handle: UInt64, offset: UInt64, data: [UInt8]) async throws -> Int {
         try writable()
-        try await share.write(try fileId(handle), offset: offset, data: data)
+        let f = try openFile(handle)
+        guard let wb = writeBehind else {
+            try await share.write(f.fileId, offset: offset, data: data)
+            return data.count
+        }
+        let id = try await wb.begin(ino: f.ino, handle: handle, offset: offset, count: data.count)
+        let share = self.share
+        Task {
+            do {
+                try await share.write(f.fileId, offset: offset, data: data)
+                await wb.end(id, error: nil)
+            } catch {
+                await wb.end(id, error: error)
+            }
+        }
         return data.count
     }
 
-    /// fsync(2) / fdatasync(2): FLUSH, so the data is on the server's stable storage.
+    /// close(2) of one descriptor (FUSE flush): the handle's writes are on the server, or the
+    /// first one that failed is reported.
+    public func flush(handle: UInt64) async throws {
+        guard let wb = writeBehind, let f = try? openFile(handle) else { return }
+        await wb.settle(ino: f.ino)
+        if let e = await wb.takeError(handle: handle) { throw e }
+    }
+
+    /// fsync(2) / fdatasync(2): the writes in flight land, then FLUSH, so the data is on the
+    /// server's stable storage.
     public func fsync(handle: UInt64) async throws {
-        try await share.flush(try fileId(handle))
+        let fid = try await settledFileId(handle)
+        if let e = await writeBehind?.takeError(handle: handle) { throw e }
+        try await share.flush(fid)
     }
 
     public func mkdir(parent: UInt64, name: String) async throws -> Entry {
@@ -138,6 +165,7 @@ extension Filesystem {
     /// (FileBasicInformation); ownership cannot be changed on an SMB share.
     public func setattr(_ ino: UInt64, _ changes: AttributeChanges, handle: UInt64?) async throws -> Attributes {
         let p = try path(of: ino)
+        await writeBehind?.settle(ino: ino)
         if !options.ignoreChown {
             if let uid = changes.uid, uid != options.ownership.uid { throw FSError(EPERM) }
             if let gid = changes.gid, gid != options.ownership.gid { throw FSError(EPERM) }

@@ -38,7 +38,13 @@ struct MountOptions {
     var echoInterval = 60
     /// multichannel: TCP connections per mount when the server offers it (`max_channels=`).
     var maxChannels = 4
-    var attributeTimeout = 1.0
+    /// `actimeo=`, when given; otherwise `cache=` decides.
+    var attributeTimeoutOption: Double?
+    /// `cache=`: strict (default), loose (longer attribute caching), none (every call asks the server).
+    var cache = "strict"
+    var attributeTimeout: Double { attributeTimeoutOption ?? (cache == "none" ? 0 : cache == "loose" ? 30 : 1) }
+    /// Write-behind bytes in flight; none with cache=none.
+    var writeBehindBytes: Int { cache == "none" ? 0 : 32 << 20 }
     var foreground = false
     var debug = false
     var fsname: String?
@@ -213,12 +219,18 @@ struct MountOptions {
             maxChannels = n
         case "multichannel": if maxChannels == 1 { maxChannels = 4 }
         case "nomultichannel": maxChannels = 1
+        case "cache":
+            let v = try need()
+            guard ["strict", "loose", "none"].contains(v) else {
+                throw UsageError("bad cache \"\(v)\": expected strict, loose or none")
+            }
+            cache = v
         case "mapposix": mapPosixNames = true
         case "nomapposix": mapPosixNames = false
         case "brl": localLocks = false
         case "actimeo":
             guard let t = Double(try need()), t >= 0, t <= 86400 else { throw UsageError("bad actimeo \"\(value ?? "")\": expected seconds") }
-            attributeTimeout = t
+            attributeTimeoutOption = t
         case "sec":
             let v = try need()
             if !Self.ignored.contains("sec=" + v) { throw UsageError("sec=\(v) is not supported; use sec=ntlmssp") }

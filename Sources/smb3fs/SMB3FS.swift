@@ -63,6 +63,7 @@ struct SMB3FS {
                                                             fileMode: options.fileMode, dirMode: options.dirMode),
                                        rootPath: options.path)
             o.attributeTimeout = options.attributeTimeout
+            o.writeBehindBytes = options.writeBehindBytes
             o.readOnly = options.readOnly
             o.localLocks = options.localLocks
             o.ignoreChown = options.ignoreChown

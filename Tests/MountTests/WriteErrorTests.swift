@@ -179,4 +179,35 @@ final class WriteErrorTests: ReadWriteTestCase {
         XCTAssertEqual(serverListing(), before, "the server-side directory changed")
         XCTAssertEqual(try? String(contentsOfFile: sdir + "/rootfile", encoding: .utf8), "root\n")
     }
+
+    /// Writes go to the server behind the application; one the server refuses (a full disk:
+    /// the directory is a 1 MiB tmpfs) is reported by a later write, fsync or close, never lost
+    /// silently: ENOSPC, and the same through close after plain writes.
+    func testWriteFailureIsReportedByFsyncAndClose() throws {
+        let small = sdir + "/small"
+        let m = sh(#"mkdir "$1" && mount -t tmpfs -o size=1m tmpfs "$1" && chown "$2" "$1""#, small, env.user)
+        XCTAssertEqual(m.status, 0, m.summary)
+        defer { _ = sh(#"umount "$1" || umount -l "$1""#, small) }
+        let got = probe(#"""
+            d = sys.argv[1] + "/small"
+            chunk = b"z" * 65536
+            def fill(name, end):
+                fd = os.open(d + "/" + name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                try:
+                    for _ in range(64):              # 4 MiB into 1 MiB
+                        os.write(fd, chunk)
+                    end(fd)
+                finally:
+                    try: os.close(fd)
+                    except OSError: pass
+            def with_close(fd):
+                os.close(fd)
+                raise OSError(0, "closed without error")
+            attempt("fsync", lambda: fill("a", os.fsync))
+            os.unlink(d + "/a")
+            attempt("close", lambda: fill("b", with_close))
+            """#, mdir)
+        // The error may come from a later write already; it must come before fsync/close succeed.
+        assertProbe(got, ["fsync": ["ENOSPC"], "close": ["ENOSPC"]])
+    }
 }
