@@ -11,6 +11,8 @@ enum ExtendedAttributes {
             let r = Request(raw: req!)
             let ctx = Context.of(req)
             guard let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
+            // ls -l asks every file for security.selinux and system.posix_acl_*: SMB has none.
+            guard Filesystem.isStoredXattr(n) else { return r.error(ENODATA) }
             Task {
                 do { ExtendedAttributes.reply(r, try await ctx.fs.getxattr(ino, name: n), size: size) } catch { r.error(error) }
             }

@@ -33,6 +33,10 @@ enum Operations {
             conn.pointee.max_write = 1 << 20
             // Writeback caching would make the kernel ignore the server's file sizes.
             conn.pointee.want &= ~UInt32(FUSE_CAP_WRITEBACK_CACHE)
+            // Always READDIRPLUS: a listing costs the same with attributes (they come with
+            // FileIdBothDirectoryInformation), and without them every stat after a second
+            // listing would ask the server (`find` and `ls -l` over known directories).
+            conn.pointee.want &= ~UInt32(FUSE_CAP_READDIRPLUS_AUTO)
         }
 
         ops.lookup = { req, parent, name in

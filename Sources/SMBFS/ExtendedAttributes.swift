@@ -11,6 +11,9 @@ import Glibc
 extension Filesystem {
     static let userPrefix = "user."
 
+    /// Only `user.*` names can exist on an SMB share; any other getxattr finds nothing.
+    public static func isStoredXattr(_ name: String) -> Bool { name.hasPrefix(userPrefix) }
+
     private static func eaName(_ name: String) throws -> String {
         guard name.hasPrefix(userPrefix), name.count > userPrefix.count else { throw FSError(EOPNOTSUPP) }
         let n = String(name.dropFirst(userPrefix.count))

@@ -64,6 +64,20 @@ public final class Filesystem: Sendable {
     let locks = Mutex<[UInt64: [HeldLock]]>([:])
     /// Writes acknowledged but not yet on the server; nil without write-behind.
     let writeBehind: WriteBehind?
+    /// Counts changes made through this mount; a cached listing is good only for the count it
+    /// was read at.
+    private let mutations = Atomic<UInt64>(0)
+    /// Directory listings read within the attribute timeout, reused by the next opendir.
+    private let listings = Mutex<[String: CachedListing]>([:])
+    struct CachedListing {
+        let at: ContinuousClock.Instant
+        let mutation: UInt64
+        let entries: [Entry]
+    }
+    static let maxCachedListings = 64
+
+    /// Something changed through this mount: cached listings (names, sizes, times) are stale.
+    func changed() { mutations.add(1, ordering: .relaxed) }
 
     public init(share: Share, options: Options, logger: Logger) {
         self.share = share
@@ -182,7 +196,29 @@ public final class Filesystem: Sendable {
         }
     }
 
+    /// A directory's entries: the listing read within the attribute timeout when nothing changed
+    /// through this mount since, else QUERY_DIRECTORY (so `ls -l` twice in a row asks once, as
+    /// the kernel's own caches would for lookups).
     private func loadDirectory(_ dir: String) async throws -> [Entry] {
+        let mutation = mutations.load(ordering: .relaxed)
+        let ttl = Duration.milliseconds(Int(options.attributeTimeout * 1000))
+        if ttl > .zero, let c = listings.withLock({ $0[dir] }), c.mutation == mutation, ContinuousClock.now - c.at < ttl {
+            return c.entries
+        }
+        let started = ContinuousClock.now
+        let entries = try await readDirectory(dir)
+        if ttl > .zero {
+            listings.withLock { l in
+                if l.count >= Self.maxCachedListings, let oldest = l.min(by: { $0.value.at < $1.value.at })?.key {
+                    l.removeValue(forKey: oldest)
+                }
+                l[dir] = CachedListing(at: started, mutation: mutation, entries: entries)
+            }
+        }
+        return entries
+    }
+
+    private func readDirectory(_ dir: String) async throws -> [Entry] {
         let list = try await share.withOpen(path: dir, access: [.readData, .readAttributes, .synchronize],
                                             options: .directoryFile) { c in
             try await self.share.listDirectory(c.fileId)
