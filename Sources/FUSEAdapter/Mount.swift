@@ -35,6 +35,13 @@ public enum FUSEMount {
             throw MountError.session("cannot start a FUSE session (options: \(opts))")
         }
         defer { fuse_session_destroy(se) }
+        // The kernel is told to drop attributes or pages the server changed (close-to-open,
+        // lease breaks). libfuse's notify calls may come from any thread.
+        let session = SessionHandle(se)
+        fs.setInvalidator { ino, what in
+            _ = fuse_lowlevel_notify_inval_inode(session.raw, ino, what == .attributes ? -1 : 0, 0)
+        }
+        defer { fs.setInvalidator(nil) }
         // A daemon started with `&` from a script inherits SIGINT ignored; libfuse only installs
         // its handler where the disposition is the default.
         signal(SIGINT, SIG_DFL)
@@ -99,4 +106,10 @@ public enum FUSEMount {
         }
         return String(decoding: out, as: UTF8.self)
     }
+}
+
+/// The FUSE session pointer, shared with the notify calls (libfuse allows them from any thread).
+final class SessionHandle: @unchecked Sendable {
+    let raw: OpaquePointer
+    init(_ raw: OpaquePointer) { self.raw = raw }
 }

@@ -46,6 +46,8 @@ enum Operations {
             Task {
                 do {
                     r.entry(try await ctx.fs.lookup(parent: parent, name: n), parent: parent, ctx: ctx)
+                } catch where ErrnoMapping.errno(for: error) == ENOENT {
+                    r.absent(ctx: ctx)
                 } catch { r.error(error) }
             }
         }

@@ -66,6 +66,17 @@ extension Request {
         fuse_reply_entry(raw, &p)
     }
 
+    /// A name that does not exist, remembered by the kernel for the attribute timeout (a negative
+    /// dentry: ino 0), so `tar`, `git` and compilers probing the same missing name ask once.
+    /// Creating the name through this mount replaces it at once.
+    func absent(ctx: Context) {
+        guard ctx.timeout > 0 else { return error(ENOENT) }
+        var p = fuse_entry_param()
+        p.ino = 0
+        p.entry_timeout = ctx.timeout
+        fuse_reply_entry(raw, &p)
+    }
+
     func error(_ e: Error) { fuse_reply_err(raw, ErrnoMapping.errno(for: e)) }
     func error(_ code: Int32) { fuse_reply_err(raw, code) }
 }

@@ -191,32 +191,52 @@ final class Connection: Sendable {
         logger.debug("send", metadata: ["cmd": "\(command)", "mid": "\(messageId)", "len": "\(length)"])
         let limit = timeout ?? requestTimeout
         return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Response, Error>) in
-            let failure: SMBError? = state.withLock { s in
-                if let f = s.failure { return f }
-                guard let ch = s.channel else { return .connectionClosed("not connected") }
-                let timer = ch.eventLoop.scheduleTask(in: limit) { [weak self] () -> Void in
-                    self?.timedOut(messageId: messageId)
-                }
-                s.pending[messageId] = Pending(command: command, continuation: cont, mustVerify: mustVerify,
-                                               request: requestCopy, timeout: timer, sent: .now)
-                return nil
-            }
-            if let failure {
+            if let failure = register(messageId: messageId, command: command, continuation: cont,
+                                      mustVerify: mustVerify, request: requestCopy, limit: limit) {
                 completeWithoutResponse()
                 cont.resume(throwing: failure)
                 return
             }
             guard let channel else { return }
-            var buffer = channel.allocator.buffer(capacity: DirectTCP.headerSize + length)
-            buffer.writeBytes(DirectTCP.frameHeader(length: length))
-            buffer.writeBytes(message)
-            channel.writeAndFlush(buffer).whenFailure { [weak self] error in
-                self?.fail(.connectionClosed("write failed: \(error)"))
-            }
+            write(frame: message, on: channel)
         }
     }
 
-    private func completeWithoutResponse() {
+    /// Registers the wait for one response, with its timeout; nil, or why it cannot be sent.
+    func register(messageId: UInt64, command: Command, continuation: CheckedContinuation<Response, Error>,
+                  mustVerify: Bool, request: [UInt8]?, limit: TimeAmount) -> SMBError? {
+        state.withLock { s in
+            if let f = s.failure { return f }
+            guard let ch = s.channel else { return .connectionClosed("not connected") }
+            let timer = ch.eventLoop.scheduleTask(in: limit) { [weak self] () -> Void in
+                self?.timedOut(messageId: messageId)
+            }
+            s.pending[messageId] = Pending(command: command, continuation: continuation, mustVerify: mustVerify,
+                                           request: request, timeout: timer, sent: .now)
+            return nil
+        }
+    }
+
+    /// One Direct TCP frame (MS-SMB2 2.1) holding `message` (one request or a compound).
+    func write(frame message: [UInt8], on channel: Channel) {
+        var buffer = channel.allocator.buffer(capacity: DirectTCP.headerSize + message.count)
+        buffer.writeBytes(DirectTCP.frameHeader(length: message.count))
+        buffer.writeBytes(message)
+        channel.writeAndFlush(buffer).whenFailure { [weak self] error in
+            self?.fail(.connectionClosed("write failed: \(error)"))
+        }
+    }
+
+    /// What a request header needs from the connection: CreditCharge in use, SessionId and the
+    /// signer, the channel, and the CreditRequest for `charge` more.
+    func headerContext(charge: Int) -> (multiCredit: Bool, sessionId: UInt64, signer: MessageSigner?, channel: Channel?, credits: UInt16) {
+        state.withLock { s in
+            let multi = s.largeMTU && (s.dialect ?? .smb202) >= .smb210
+            return (multi, s.sessionId, s.signer, s.channel, s.window.creditRequest(charge: charge))
+        }
+    }
+
+    func completeWithoutResponse() {
         let waiters = state.withLock { s in
             s.window.completed()
             return releaseWaiters(&s)
@@ -224,7 +244,7 @@ final class Connection: Sendable {
         for (c, id) in waiters { c.resume(returning: id) }
     }
 
-    private func acquireMessageId(charge: Int) async throws -> UInt64 {
+    func acquireMessageId(charge: Int) async throws -> UInt64 {
         try await withCheckedThrowingContinuation { (cont: CheckedContinuation<UInt64, Error>) in
             let immediate: Result<UInt64, SMBError>? = state.withLock { s in
                 if let f = s.failure { return .failure(f) }

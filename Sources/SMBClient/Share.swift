@@ -42,6 +42,12 @@ public final class Share: Sendable {
         return share
     }
 
+    /// Called when the server breaks the lease of opens (MS-SMB2 3.2.5.19.2), with the state
+    /// left; the break is acknowledged once the handler returns.
+    public func onLeaseBreak(_ handler: @escaping @Sendable ([FileId], LeaseState) async -> Void) {
+        link.onLeaseBreak(handler)
+    }
+
     /// Whether requests on this share are signed and responses verified.
     public var isSigned: Bool { signingAlgorithm != nil }
 
@@ -362,6 +368,33 @@ public final class Share: Sendable {
         }
         let buf = try decode("QUERY_INFO") { try OutputBufferResponse.decode(message: r.message, command: .queryInfo, maxLength: UInt32(len)) }
         return try decode("QUERY_INFO") { try FileAllInformation.decode(buf) }
+    }
+
+    /// CREATE + QUERY_INFO (FileAllInformation) + CLOSE as one compound (MS-SMB2 3.2.4.1.4):
+    /// the attributes of `path` in one round trip. The open lives only inside the compound.
+    public func queryAllInformation(path: String, options: CreateOptions = []) async throws -> FileAllInformation {
+        let names = self.names
+        let len = 4096
+        return try await link.perform { b in
+            var create = CreateRequest(name: ShareConnection.wireName(path, names), desiredAccess: [.readAttributes, .synchronize])
+            create.createDisposition = .open
+            create.createOptions = options
+            create.shareAccess = .all
+            let query = QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.fileAllInformation.rawValue,
+                                         outputBufferLength: UInt32(len), fileId: .related)
+            let rs = try await b.connection.sendCompound([(.create, create.encodeBody()), (.queryInfo, query.encodeBody()),
+                                                          (.close, CloseRequest(fileId: .related).encodeBody())],
+                                                         treeId: b.treeId)
+            guard rs.count == 3 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
+            // A failed CREATE fails the related requests after it with the same status.
+            guard rs[0].header.status == .success else { throw SMBError.status(rs[0].header.status, .create) }
+            let q = rs[1].header.status
+            guard q == .success || q == .bufferOverflow else { throw SMBError.status(q, .queryInfo) }
+            let buf = try decode("QUERY_INFO") {
+                try OutputBufferResponse.decode(message: rs[1].message, command: .queryInfo, maxLength: UInt32(len))
+            }
+            return try decode("QUERY_INFO") { try FileAllInformation.decode(buf) }
+        }
     }
 
     public func queryFullSize(_ fileId: FileId) async throws -> FileFsFullSizeInformation {

@@ -109,8 +109,15 @@ final class ShareConnection: Sendable {
         b.connection.onBreak { [weak self] _, message in self?.leaseBreak(message, on: b) }
     }
 
-    /// MS-SMB2 3.2.5.19.2: nothing is cached under a lease here (writes go to the server before
-    /// they are acknowledged), so every break is accepted at once with the state offered.
+    /// Told of every lease break, with the opens under that lease and the state it breaks to;
+    /// returns once what was cached beyond that state is written back and dropped.
+    typealias BreakHandler = @Sendable ([FileId], LeaseState) async -> Void
+    private let breakHandler = Mutex<BreakHandler?>(nil)
+    func onLeaseBreak(_ h: @escaping BreakHandler) { breakHandler.withLock { $0 = h } }
+
+    /// MS-SMB2 3.2.5.19.2: the layer above writes back what it holds beyond the new state
+    /// (writes behind) and drops what it may no longer trust (cached pages), then the break is
+    /// acknowledged with the state offered.
     private func leaseBreak(_ message: [UInt8], on b: Binding) {
         guard LeaseBreakNotification.isLeaseBreak(message: message) else {
             logger.debug("oplock break ignored (this client requests leases only)")
@@ -120,16 +127,21 @@ final class ShareConnection: Sendable {
             logger.warning("malformed lease break notification ignored")
             return
         }
-        state.withLock { s in
+        let ids = state.withLock { s -> [FileId] in
+            var ids: [FileId] = []
             for (id, r) in s.opens where r.durable?.leaseKey == n.leaseKey {
                 s.opens[id]?.durable?.leaseState = n.newState
+                ids.append(id)
             }
+            return ids
         }
         logger.debug("lease break", metadata: ["from": "\(n.currentState)", "to": "\(n.newState)",
                                                "ack": "\(n.needsAcknowledgment)"])
-        guard n.needsAcknowledgment else { return }
+        let handler = breakHandler.withLock { $0 }
         let ack = LeaseBreakAcknowledgment(leaseKey: n.leaseKey, state: n.newState)
         Task {
+            if let handler, !ids.isEmpty { await handler(ids, n.newState) }
+            guard n.needsAcknowledgment else { return }
             do {
                 let r = try await b.connection.send(.oplockBreak, body: ack.encodeBody(), treeId: b.treeId)
                 if r.header.status != .success {

@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import SMBClient
 import SMBProtocol
@@ -79,12 +80,42 @@ public final class Filesystem: Sendable {
     /// Something changed through this mount: cached listings (names, sizes, times) are stale.
     func changed() { mutations.add(1, ordering: .relaxed) }
 
+    /// What the kernel must forget about an inode.
+    public enum Invalidation: Sendable { case attributes, contents }
+    private let invalidator = Mutex<(@Sendable (UInt64, Invalidation) -> Void)?>(nil)
+
+    /// How to make the kernel drop what it caches of an inode (the FUSE adapter's notify).
+    public func setInvalidator(_ f: (@Sendable (UInt64, Invalidation) -> Void)?) {
+        invalidator.withLock { $0 = f }
+    }
+
+    func invalidate(_ ino: UInt64, _ what: Invalidation) {
+        invalidator.withLock { $0 }?(ino, what)
+    }
+
+    /// A lease break (MS-SMB2 3.2.5.19.2): writes behind land before write caching is given
+    /// up, and the kernel's pages go when read caching is, so the next read asks the server.
+    func leaseBroken(_ ids: [FileId], to state: LeaseState) async {
+        let inos = handles.withLock { h in Set(h.files.values.filter { ids.contains($0.fileId) }.map(\.ino)) }
+        for ino in inos {
+            if !state.contains(.writeCaching) { await writeBehind?.settle(ino: ino) }
+            if !state.contains(.readCaching) {
+                let box = self
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    // The notify may wait for the kernel's page locks: not on a Swift pool thread.
+                    DispatchQueue.global().async { box.invalidate(ino, .contents); c.resume() }
+                }
+            }
+        }
+    }
+
     public init(share: Share, options: Options, logger: Logger) {
         self.share = share
         self.options = options
         self.logger = logger
         inodes = Mutex(InodeTable(rootPath: options.rootPath))
         writeBehind = options.writeBehindBytes > 0 ? WriteBehind(limit: options.writeBehindBytes) : nil
+        share.onLeaseBreak { [weak self] ids, state in await self?.leaseBroken(ids, to: state) }
     }
 
     // MARK: - paths and inodes
@@ -133,10 +164,7 @@ public final class Filesystem: Sendable {
     /// Opens, queries and closes: the attributes of one path (MS-SMB2 CREATE + QUERY_INFO + CLOSE).
     private func stat(path: String) async throws -> Attributes {
         // FILE_OPEN_REPARSE_POINT: a server-side symlink is opened itself, not followed.
-        let info = try await share.withOpen(path: path, access: [.readAttributes, .synchronize],
-                                            options: .openReparsePoint) { c in
-            try await self.share.queryAllInformation(c.fileId)
-        }
+        let info = try await share.queryAllInformation(path: path, options: .openReparsePoint)
         let a = attributes(path: path, basics: info.basics, fileId: info.indexNumber, nlink: info.numberOfLinks)
         return await resolvingSymlink(a, path: path, reparsePoint: info.basics.fileAttributes.contains(.reparsePoint))
     }
@@ -260,6 +288,12 @@ public final class Filesystem: Sendable {
         let p = try path(of: ino)
         let c = try await share.create(path: p, access: flags.access, disposition: flags.openDisposition,
                                        options: .nonDirectoryFile, durable: true)
+        // Close-to-open: if the file changed on the server since the kernel cached its
+        // attributes (size, mtime), they are dropped now, so reads see the whole new file.
+        if let known = inodes.withLock({ $0.attributes(of: ino) }),
+           known.size != c.basics.endOfFile || known.mtime != c.basics.lastWriteTime {
+            invalidate(ino, .attributes)
+        }
         return addFileHandle(c.fileId, ino: ino, writable: flags.write)
     }
 

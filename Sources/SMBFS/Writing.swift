@@ -207,7 +207,8 @@ extension Filesystem {
                                                          lastWrite: changes.mtime, change: nil, attributes: attrs))
             }
             if let openFid {
-                let current = try await share.queryAllInformation(openFid).basics.fileAttributes
+                // The current DOS attributes matter only when the mode changes.
+                let current = changes.mode == nil ? [] : try await share.queryAllInformation(openFid).basics.fileAttributes
                 try await apply(openFid, current)
             } else {
                 try await share.withOpen(path: p, access: [.readAttributes, .writeAttributes, .synchronize]) { c in

@@ -48,6 +48,32 @@ final class ShareTests: XCTestCase {
         await share.disconnect()
     }
 
+    /// CREATE + QUERY_INFO + CLOSE as one signed compound: the attributes in one round trip; a
+    /// missing name fails the CREATE (and with it the related requests) with its own status.
+    func testCompoundQueryOfAPath() async throws {
+        let server = try TestServer.main()
+        let name = "compound-\(UUID().uuidString).bin"
+        try Data(repeating: 7, count: 123_457).write(to: URL(fileURLWithPath: server.sharePath + "/" + name))
+        defer { try? FileManager.default.removeItem(atPath: server.sharePath + "/" + name) }
+        let share = try await Share.connect(server.configuration())
+        for _ in 0..<3 {
+            let info = try await share.queryAllInformation(path: name)
+            XCTAssertEqual(info.basics.endOfFile, 123_457)
+            XCTAssertFalse(info.isDirectory)
+        }
+        let root = try await share.queryAllInformation(path: "", options: .directoryFile)
+        XCTAssertTrue(root.isDirectory)
+        do {
+            _ = try await share.queryAllInformation(path: name + ".missing")
+            XCTFail("queried a missing file")
+        } catch let e as SMBError {
+            XCTAssertEqual(e.ntStatus, .objectNameNotFound)
+        }
+        // The connection is fine afterwards, and no open was left behind.
+        try await share.echo()
+        await share.disconnect()
+    }
+
     func testWrongPasswordFails() async throws {
         let server = try TestServer.main()
         do {

@@ -1,0 +1,113 @@
+import NIOCore
+import SMBCrypto
+import SMBProtocol
+import Synchronization
+
+extension Connection {
+    /// Sends related requests as one compound (MS-SMB2 3.2.4.1.4): one frame, each message
+    /// 8-byte aligned with NextCommand pointing at the next, every one after the first marked
+    /// SMB2_FLAGS_RELATED_OPERATIONS (so a FileId of all ones means "the file the CREATE before
+    /// opened"), each signed on its own, padding included. Returns the responses in order; the
+    /// server may answer them in one frame or several.
+    func sendCompound(_ parts: [(command: Command, body: [UInt8])], treeId: UInt32) async throws -> [Response] {
+        guard !parts.isEmpty else { return [] }
+        var ids: [UInt64] = []
+        do {
+            for _ in parts { ids.append(try await acquireMessageId(charge: 1)) }
+        } catch {
+            for _ in ids { completeWithoutResponse() }
+            throw error
+        }
+        let context = headerContext(charge: 1)
+        let (sid, signer) = (context.sessionId, context.signer)
+        var frame: [UInt8] = []
+        for (i, part) in parts.enumerated() {
+            var header = Header(command: part.command)
+            header.creditCharge = context.multiCredit ? 1 : 0
+            header.credits = headerContext(charge: 1).credits
+            header.messageId = ids[i]
+            header.treeId = treeId
+            header.sessionId = sid
+            if i > 0 { header.flags.insert(.relatedOperations) }
+            if signer != nil && sid != 0 { header.flags.insert(.signed) }
+            var w = WireWriter(capacity: Header.size + part.body.count + 8)
+            header.encode(into: &w)
+            w.bytes(part.body)
+            if i < parts.count - 1 {
+                w.align(8)
+                w.patchU32(at: 20, UInt32(w.count))           // NextCommand
+            }
+            var message = w.bytes
+            if let signer, sid != 0 {
+                do { try signer.sign(&message) } catch {
+                    for _ in ids { completeWithoutResponse() }
+                    throw SMBError.securityPolicy("cannot sign \(part.command): \(error)")
+                }
+            }
+            frame += message
+        }
+        guard frame.count <= DirectTCP.maxFrameLength else {
+            for _ in ids { completeWithoutResponse() }
+            throw SMBError.unsupported("compound of \(frame.count) bytes is too large")
+        }
+        logger.debug("send compound", metadata: ["cmds": "\(parts.map(\.command))", "mid": "\(ids[0])"])
+
+        // Every response slot is registered before the frame leaves.
+        let registered = Registration(count: parts.count)
+        let mustVerify = signer != nil && sid != 0
+        let messageIds = ids
+        return try await withThrowingTaskGroup(of: (Int, Response).self) { group in
+            for (i, part) in parts.enumerated() {
+                let command = part.command
+                group.addTask {
+                    let r = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Response, Error>) in
+                        if let failure = self.register(messageId: messageIds[i], command: command, continuation: c,
+                                                       mustVerify: mustVerify, request: nil, limit: self.requestTimeout) {
+                            self.completeWithoutResponse()
+                            c.resume(throwing: failure)
+                        }
+                        registered.arrive()
+                    }
+                    return (i, r)
+                }
+            }
+            await registered.wait()
+            if let channel = context.channel {
+                write(frame: frame, on: channel)
+            } else {
+                fail(.connectionClosed("not connected"))
+            }
+            var out = [Response?](repeating: nil, count: parts.count)
+            for try await (i, r) in group { out[i] = r }
+            return out.map { $0! }
+        }
+    }
+}
+
+/// Counts registrations; `wait` returns once all have arrived.
+final class Registration: Sendable {
+    private struct State { var left: Int; var waiter: CheckedContinuation<Void, Never>? }
+    private let state: Mutex<State>
+    init(count: Int) { state = Mutex(State(left: count, waiter: nil)) }
+
+    func arrive() {
+        let w = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.left -= 1
+            guard s.left == 0 else { return nil }
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        w?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { c in
+            let done = state.withLock { s -> Bool in
+                if s.left <= 0 { return true }
+                s.waiter = c
+                return false
+            }
+            if done { c.resume() }
+        }
+    }
+}

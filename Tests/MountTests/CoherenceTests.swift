@@ -1,0 +1,69 @@
+// Issue 5: two mounts are two SMB clients; what one changes, the other sees, within what the
+// cache settings promise. No timing is asserted: where the other side learns of a change
+// asynchronously (a lease break), the test waits for the event with a bound.
+import Foundation
+import XCTest
+
+final class CoherenceTests: ReadWriteTestCase {
+    /// A second mount of the same share (another SMB client) and the test directory through it.
+    func secondMount(_ options: [String] = []) -> String? {
+        let other = makeDir("other")
+        guard mountOK(at: other, options: ["credentials=\(credentials!)", "rw"] + options) else { return nil }
+        return other + "/" + dirName
+    }
+
+    /// Close-to-open: A writes and closes; B, which read the old, shorter version a moment
+    /// before (its attributes cached for 30 s), opens the file again and reads all the new bytes.
+    func testCloseToOpenAcrossClients() throws {
+        guard let b = secondMount(["actimeo=30"]) else { return }
+        XCTAssertEqual(sh(#"printf first > "$1/f""#, mdir).status, 0)
+        XCTAssertEqual(runCmd(["cat", b + "/f"]).stdout, "first")
+        XCTAssertEqual(sh(#"printf 'second, and longer than the first' > "$1/f""#, mdir).status, 0)
+        XCTAssertEqual(runCmd(["cat", b + "/f"]).stdout, "second, and longer than the first")
+    }
+
+    /// B keeps a file open with its pages cached; A overwrites it (same length) and closes.
+    /// The server breaks B's read lease, B drops its pages, and B's reads on the same descriptor
+    /// return A's bytes. B caches attributes for 30 s, so only the lease break can tell it.
+    func testLeaseBreakDropsTheOtherClientsCachedPages() throws {
+        guard let b = secondMount(["actimeo=30"]) else { return }
+        XCTAssertEqual(sh(#"printf AAAAAAAAAAAAAAAA > "$1/g""#, mdir).status, 0)
+        let go = work + "/go", ready = work + "/ready"
+        guard var reader = spawn(["python3", "-c", #"""
+            import os, sys, time
+            path, go, ready = sys.argv[1:4]
+            fd = os.open(path, os.O_RDONLY)
+            print("before", os.pread(fd, 16, 0).decode(), flush=True)
+            os.pread(fd, 16, 0)                       # from the page cache now
+            open(ready, "w").close()
+            while not os.path.exists(go): time.sleep(0.01)
+            start = time.monotonic()
+            while True:
+                now = os.pread(fd, 16, 0).decode()
+                if now != "A" * 16 or time.monotonic() - start > 10: break
+                time.sleep(0.01)
+            print("after", now, flush=True)
+            print("waited", round(time.monotonic() - start, 3), file=sys.stderr)
+            """#, b + "/g", go, ready], stdoutPath: work + "/reader.out", stderrPath: work + "/reader.err")
+        else { return XCTFail("cannot start the reader") }
+        XCTAssertTrue(waitUntil(30) { FileManager.default.fileExists(atPath: ready) || !reader.poll() })
+        XCTAssertEqual(sh(#"printf BBBBBBBBBBBBBBBB > "$1/g""#, mdir).status, 0)
+        XCTAssertTrue(FileManager.default.createFile(atPath: go, contents: nil))
+        XCTAssertTrue(reader.wait(60), "reader did not finish")
+        let out = (try? String(contentsOfFile: work + "/reader.out", encoding: .utf8)) ?? ""
+        print("CoherenceTests:", (try? String(contentsOfFile: work + "/reader.err", encoding: .utf8)) ?? "")
+        XCTAssertEqual(out, "before AAAAAAAAAAAAAAAA\nafter BBBBBBBBBBBBBBBB\n",
+                       "the open descriptor kept serving the old pages")
+    }
+
+    /// cache=none: every stat asks the server, so a change made on the server shows at once.
+    func testCacheNoneStatReflectsTheServer() throws {
+        guard let b = secondMount(["cache=none"]) else { return }
+        XCTAssertEqual(sh(#"printf 12345 > "$1/h" && chown "$2" "$1/h""#, sdir, env.user).status, 0)
+        XCTAssertEqual(runCmd(["stat", "-c", "%s", b + "/h"]).stdout, "5\n")
+        XCTAssertEqual(sh(#"printf 67890 >> "$1/h""#, sdir).status, 0)
+        XCTAssertEqual(runCmd(["stat", "-c", "%s", b + "/h"]).stdout, "10\n")
+        XCTAssertEqual(runCmd(["rm", sdir + "/h"]).status, 0)
+        XCTAssertNotEqual(runCmd(["stat", b + "/h"]).status, 0, "a file removed on the server is still there")
+    }
+}
