@@ -39,7 +39,12 @@ public enum FUSEMount {
         // lease breaks). libfuse's notify calls may come from any thread.
         let session = SessionHandle(se)
         fs.setInvalidator { ino, what in
-            _ = fuse_lowlevel_notify_inval_inode(session.raw, ino, what == .attributes ? -1 : 0, 0)
+            switch what {
+            case .attributes: _ = fuse_lowlevel_notify_inval_inode(session.raw, ino, -1, 0)
+            case .contents: _ = fuse_lowlevel_notify_inval_inode(session.raw, ino, 0, 0)
+            case .entry(let name):
+                _ = name.withCString { fuse_lowlevel_notify_inval_entry(session.raw, ino, $0, name.utf8.count) }
+            }
         }
         defer { fs.setInvalidator(nil) }
         // A daemon started with `&` from a script inherits SIGINT ignored; libfuse only installs

@@ -146,10 +146,12 @@ final class Connection: Sendable {
     // MARK: - sending
 
     /// Sends one request and waits for its final response, whatever its status.
-    /// `charge` is the number of 64 KiB units of payload (MS-SMB2 3.2.4.1.5).
+    /// `charge` is the number of 64 KiB units of payload (MS-SMB2 3.2.4.1.5). `sent` runs once
+    /// the request is on its way, before any later request of this connection.
     func send(_ command: Command, body: [UInt8], treeId: UInt32 = 0, sessionId: UInt64? = nil,
               charge requestedCharge: Int = 1, sign: Bool = true, keepRequest: Bool = false,
-              timeout: TimeAmount? = nil, signWith: MessageSigner? = nil) async throws -> Response {
+              timeout: TimeAmount? = nil, signWith: MessageSigner? = nil,
+              sent: (@Sendable () -> Void)? = nil) async throws -> Response {
         let (dialect, largeMTU) = state.withLock { ($0.dialect, $0.largeMTU) }
         // Without LARGE_MTU (and always in 2.0.2) every request costs one credit and CreditCharge is 0.
         let multiCredit = largeMTU && (dialect ?? .smb202) >= .smb210
@@ -199,6 +201,7 @@ final class Connection: Sendable {
             }
             guard let channel else { return }
             write(frame: message, on: channel)
+            sent?()
         }
     }
 

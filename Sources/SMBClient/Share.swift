@@ -92,7 +92,7 @@ public final class Share: Sendable {
     /// `spread`: bulk I/O, sent on the session's channels in turn; a channel that fails under
     /// it is dropped and the request goes again on the first connection.
     private func call(_ command: Command, fileId: FileId? = nil, charge: Int = 1, allowing: Set<NTStatus> = [],
-                      spread: Bool = false,
+                      spread: Bool = false, sent: (@Sendable () -> Void)? = nil,
                       _ build: @Sendable @escaping (FileId) -> [UInt8]) async throws -> Response {
         try await link.perform { b in
             var fid = FileId(persistent: 0, volatile: 0)
@@ -100,7 +100,7 @@ public final class Share: Sendable {
             let conn = spread ? b.ioConnection() : b.connection
             let r: Response
             do {
-                r = try await conn.send(command, body: build(fid), treeId: b.treeId, charge: charge)
+                r = try await conn.send(command, body: build(fid), treeId: b.treeId, charge: charge, sent: sent)
             } catch let e as SMBError where conn !== b.connection && ShareConnection.endsChannel(e, conn) {
                 b.channels.remove(conn)
                 conn.close()
@@ -250,6 +250,12 @@ public final class Share: Sendable {
         try await setInfo(fileId, .rename(newName: wireName(path), replaceIfExists: replaceIfExists))
     }
 
+    /// Renames `path` in one round trip (CREATE + SET_INFO FileRenameInformation + CLOSE).
+    public func rename(path: String, to newPath: String, replaceIfExists: Bool) async throws {
+        try await setInfo(path: path, access: [.delete, .readAttributes, .synchronize],
+                          .rename(newName: wireName(newPath), replaceIfExists: replaceIfExists))
+    }
+
     /// Adds a hard link to an open file at `path` (FileLinkInformation, MS-FSCC 2.4.27.2).
     public func link(_ fileId: FileId, at path: String) async throws {
         let info = FileLinkInformation(fileName: wireName(path), replaceIfExists: false)
@@ -348,6 +354,27 @@ public final class Share: Sendable {
         return entries
     }
 
+    /// CHANGE_NOTIFY (MS-SMB2 3.2.4.21): returns once something in the open directory changed.
+    /// The server answers STATUS_PENDING at once, so the wait has no timeout; closing the
+    /// handle ends it (STATUS_NOTIFY_CLEANUP, thrown). nil: more changed than one response
+    /// holds (STATUS_NOTIFY_ENUM_DIR), so the directory must be read again. `sent` runs once the
+    /// request is on the wire: a request made after it reaches the server after this one.
+    public func changeNotify(_ fileId: FileId, filter: CompletionFilter,
+                             sent: (@Sendable () -> Void)? = nil) async throws -> [FileNotifyInformation]? {
+        let len = 16384
+        let r = try await call(.changeNotify, fileId: fileId, allowing: [.notifyEnumDir], sent: sent) { fid in
+            ChangeNotifyRequest(fileId: fid, outputBufferLength: UInt32(len), completionFilter: filter).encodeBody()
+        }
+        if r.header.status == .notifyEnumDir { return nil }
+        var list = try decode("CHANGE_NOTIFY") { try ChangeNotifyRequest.decodeResponse(message: r.message, maxLength: UInt32(len)) }
+        for i in list.indices { list[i].fileName = names.local(list[i].fileName) }
+        return list
+    }
+
+    /// Counts connections: it changes whenever a reconnect replaced the connection, so what a
+    /// server said only on the old one (change notifications) may have been missed.
+    public var generation: UInt64 { link.current?.generation ?? 0 }
+
     /// Every entry of an open directory, "." and ".." left out.
     public func listDirectory(_ fileId: FileId) async throws -> [DirectoryEntry] {
         var all: [DirectoryEntry] = []
@@ -370,31 +397,44 @@ public final class Share: Sendable {
         return try decode("QUERY_INFO") { try FileAllInformation.decode(buf) }
     }
 
-    /// CREATE + QUERY_INFO (FileAllInformation) + CLOSE as one compound (MS-SMB2 3.2.4.1.4):
-    /// the attributes of `path` in one round trip. The open lives only inside the compound.
-    public func queryAllInformation(path: String, options: CreateOptions = []) async throws -> FileAllInformation {
+    /// CREATE (FILE_OPEN) + one request on that open + CLOSE as one compound (MS-SMB2 3.2.4.1.4):
+    /// one round trip; the open lives only inside the compound. Returns the middle response.
+    private func compound(path: String, access: AccessMask, options: CreateOptions, _ command: Command,
+                          allowing: Set<NTStatus> = [], _ body: [UInt8]) async throws -> Response {
         let names = self.names
-        let len = 4096
         return try await link.perform { b in
-            var create = CreateRequest(name: ShareConnection.wireName(path, names), desiredAccess: [.readAttributes, .synchronize])
+            var create = CreateRequest(name: ShareConnection.wireName(path, names), desiredAccess: access)
             create.createDisposition = .open
             create.createOptions = options
             create.shareAccess = .all
-            let query = QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.fileAllInformation.rawValue,
-                                         outputBufferLength: UInt32(len), fileId: .related)
-            let rs = try await b.connection.sendCompound([(.create, create.encodeBody()), (.queryInfo, query.encodeBody()),
+            let rs = try await b.connection.sendCompound([(.create, create.encodeBody()), (command, body),
                                                           (.close, CloseRequest(fileId: .related).encodeBody())],
                                                          treeId: b.treeId)
             guard rs.count == 3 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
             // A failed CREATE fails the related requests after it with the same status.
             guard rs[0].header.status == .success else { throw SMBError.status(rs[0].header.status, .create) }
-            let q = rs[1].header.status
-            guard q == .success || q == .bufferOverflow else { throw SMBError.status(q, .queryInfo) }
-            let buf = try decode("QUERY_INFO") {
-                try OutputBufferResponse.decode(message: rs[1].message, command: .queryInfo, maxLength: UInt32(len))
-            }
-            return try decode("QUERY_INFO") { try FileAllInformation.decode(buf) }
+            let s = rs[1].header.status
+            guard s == .success || allowing.contains(s) else { throw SMBError.status(s, command) }
+            return rs[1]
         }
+    }
+
+    /// The attributes of `path` in one round trip (CREATE + QUERY_INFO + CLOSE).
+    public func queryAllInformation(path: String, options: CreateOptions = []) async throws -> FileAllInformation {
+        let len = 4096
+        let query = QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.fileAllInformation.rawValue,
+                                     outputBufferLength: UInt32(len), fileId: .related)
+        let r = try await compound(path: path, access: [.readAttributes, .synchronize], options: options, .queryInfo,
+                                   allowing: [.bufferOverflow], query.encodeBody())
+        let buf = try decode("QUERY_INFO") { try OutputBufferResponse.decode(message: r.message, command: .queryInfo, maxLength: UInt32(len)) }
+        return try decode("QUERY_INFO") { try FileAllInformation.decode(buf) }
+    }
+
+    /// SET_INFO on `path` in one round trip (CREATE + SET_INFO + CLOSE), e.g. a delete disposition.
+    public func setInfo(path: String, access: AccessMask, options: CreateOptions = [], _ info: FileSetInformation) async throws {
+        let body = SetInfoRequest(fileInfoClass: info.fileInfoClass, fileId: .related, buffer: info.encode()).encodeBody()
+        let r = try await compound(path: path, access: access, options: options, .setInfo, body)
+        try decode("SET_INFO") { try SetInfoRequest.decodeResponse(message: r.message) }
     }
 
     public func queryFullSize(_ fileId: FileId) async throws -> FileFsFullSizeInformation {

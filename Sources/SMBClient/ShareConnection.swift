@@ -579,7 +579,7 @@ final class ShareConnection: Sendable {
     }
 
     /// "QFid": ask for the disk file id with every CREATE (MS-SMB2 2.2.13.2.9).
-    static let qfid = Array("QFid".utf8)
+    static let qfid = CreateResponse.queryOnDiskIdName
 
     /// One CREATE on binding `b`; returns the response, the disk file id if the server sent one,
     /// and, when `durable` asked for a durable open with a lease (dialect 3.x only), what the

@@ -24,6 +24,8 @@ public final class Filesystem: Sendable {
         /// Bytes of acknowledged writes that may be on their way to the server at once
         /// (write-behind); 0 sends each write before acknowledging it.
         public var writeBehindBytes = 32 << 20
+        /// CHANGE_NOTIFY on listed directories (see Watches.swift); off with `nonotify`.
+        public var watchDirectories = true
         public init(ownership: Ownership, rootPath: String) {
             self.ownership = ownership
             self.rootPath = rootPath
@@ -38,6 +40,7 @@ public final class Filesystem: Sendable {
 
     struct DirectoryHandle: Sendable {
         var path: String
+        var ino: UInt64
         /// Read at the first readdir.
         var entries: [Entry]?
     }
@@ -80,8 +83,21 @@ public final class Filesystem: Sendable {
     /// Something changed through this mount: cached listings (names, sizes, times) are stale.
     func changed() { mutations.add(1, ordering: .relaxed) }
 
-    /// What the kernel must forget about an inode.
-    public enum Invalidation: Sendable { case attributes, contents }
+    /// Forgets the cached listing of `dir`, returning it.
+    func dropListing(_ dir: String) -> [Entry]? {
+        listings.withLock { $0.removeValue(forKey: dir) }?.entries
+    }
+
+    /// Whether this server's QFid DiskFileId starts with the file's IndexNumber: 0 not known
+    /// yet, 1 yes, -1 no (MS-SMB2 leaves it to the server; checked on the first create).
+    let diskIdIsIndexNumber = Atomic<Int8>(0)
+
+    /// Directories watched for changes on the server (Watches.swift).
+    let watches = Mutex(Watches())
+
+    /// What the kernel must forget about an inode: its attributes, its pages, or (of a
+    /// directory) one name in it.
+    public enum Invalidation: Sendable { case attributes, contents, entry(String) }
     private let invalidator = Mutex<(@Sendable (UInt64, Invalidation) -> Void)?>(nil)
 
     /// How to make the kernel drop what it caches of an inode (the FUSE adapter's notify).
@@ -219,7 +235,7 @@ public final class Filesystem: Sendable {
         return handles.withLock { h in
             let id = h.next
             h.next += 1
-            h.directories[id] = DirectoryHandle(path: dir, entries: nil)
+            h.directories[id] = DirectoryHandle(path: dir, ino: ino, entries: nil)
             return id
         }
     }
@@ -227,9 +243,10 @@ public final class Filesystem: Sendable {
     /// A directory's entries: the listing read within the attribute timeout when nothing changed
     /// through this mount since, else QUERY_DIRECTORY (so `ls -l` twice in a row asks once, as
     /// the kernel's own caches would for lookups).
-    private func loadDirectory(_ dir: String) async throws -> [Entry] {
+    private func loadDirectory(_ dir: String, ino: UInt64) async throws -> [Entry] {
         let mutation = mutations.load(ordering: .relaxed)
         let ttl = Duration.milliseconds(Int(options.attributeTimeout * 1000))
+        if ttl > .zero { watch(dir, ino: ino) }
         if ttl > .zero, let c = listings.withLock({ $0[dir] }), c.mutation == mutation, ContinuousClock.now - c.at < ttl {
             return c.entries
         }
@@ -269,7 +286,7 @@ public final class Filesystem: Sendable {
         guard let d = handles.withLock({ $0.directories[handle] }) else { throw FSError(EBADF) }
         var entries = d.entries
         if entries == nil {
-            let loaded = try await loadDirectory(d.path)
+            let loaded = try await loadDirectory(d.path, ino: d.ino)
             handles.withLock { $0.directories[handle]?.entries = loaded }
             entries = loaded
         }
@@ -384,6 +401,7 @@ public final class Filesystem: Sendable {
     }
 
     public func shutdown() async {
+        await stopAllWatches()
         let open = handles.withLock { h -> [FileId] in
             let f = h.files.values.map(\.fileId)
             h.files.removeAll()

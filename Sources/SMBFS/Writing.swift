@@ -19,8 +19,17 @@ extension Filesystem {
         let p = Self.join(try path(of: parent), name)
         let c = try await share.create(path: p, access: flags.access, disposition: flags.createDisposition,
                                        options: .nonDirectoryFile, attributes: [.archive], durable: true)
+        // A file just created has one link, and the QFid answer names it as the directory
+        // listing will once that is known to hold on this server: no QUERY_INFO needed.
+        if c.createAction == CreateResponse.fileCreated, let disk = c.diskFileIndex, diskIdIsIndexNumber.load(ordering: .relaxed) == 1 {
+            let a = attributes(path: p, basics: c.basics, fileId: disk)
+            return (Entry(name: name, attributes: a), addFileHandle(c.fileId, ino: a.ino, writable: flags.write))
+        }
         let a = attributes(path: p, basics: c.basics, fileId: 0)
         let info = try? await share.queryAllInformation(c.fileId)
+        if let info, let disk = c.diskFileIndex, diskIdIsIndexNumber.load(ordering: .relaxed) == 0 {
+            diskIdIsIndexNumber.store(disk == info.indexNumber ? 1 : -1, ordering: .relaxed)
+        }
         let ino = info.map { attributes(path: p, basics: $0.basics, fileId: $0.indexNumber).ino } ?? a.ino
         let handle = addFileHandle(c.fileId, ino: ino, writable: flags.write)
         // The directory listing and lookups give the server's file id; ask for it once here so
@@ -121,15 +130,17 @@ extension Filesystem {
         changed()
         try writable()
         try Self.validate(name: name)
-        try await delete(path: Self.join(try path(of: parent), name), directory: true)
+        let p = Self.join(try path(of: parent), name)
+        // A watch's open would keep the directory in existence (delete pending) until closed.
+        await stopWatches(under: p)
+        try await delete(path: p, directory: true)
     }
 
     private func delete(path: String, directory: Bool) async throws {
         let options: CreateOptions = directory ? .directoryFile : .nonDirectoryFile
         let remove: @Sendable () async throws -> Void = {
-            try await self.share.withOpen(path: path, access: [.delete, .readAttributes, .synchronize], options: options) { c in
-                try await self.share.setInfo(c.fileId, .disposition(deletePending: true))
-            }
+            try await self.share.setInfo(path: path, access: [.delete, .readAttributes, .synchronize], options: options,
+                                         .disposition(deletePending: true))
         }
         do {
             try await remove()
@@ -162,9 +173,10 @@ extension Filesystem {
         let from = Self.join(try path(of: parent), name)
         let to = Self.join(try path(of: newParent), newName)
         if from == to { return }
-        try await share.withOpen(path: from, access: [.delete, .readAttributes, .synchronize]) { c in
-            try await self.share.rename(c.fileId, to: to, replaceIfExists: !noReplace)
-        }
+        // The server refuses to rename a directory with handles open below it, this client's
+        // watches included.
+        await stopWatches(under: from)
+        try await share.rename(path: from, to: to, replaceIfExists: !noReplace)
         renamed(from: from, to: to)
     }
 
@@ -188,9 +200,7 @@ extension Filesystem {
             if let openFid {
                 try await share.setInfo(openFid, .endOfFile(size))
             } else {
-                try await share.withOpen(path: p, access: [.writeData, .readAttributes, .synchronize]) { c in
-                    try await self.share.setInfo(c.fileId, .endOfFile(size))
-                }
+                try await share.setInfo(path: p, access: [.writeData, .readAttributes, .synchronize], .endOfFile(size))
             }
         }
         if changes.atime != nil || changes.mtime != nil || changes.mode != nil {
@@ -210,6 +220,11 @@ extension Filesystem {
                 // The current DOS attributes matter only when the mode changes.
                 let current = changes.mode == nil ? [] : try await share.queryAllInformation(openFid).basics.fileAttributes
                 try await apply(openFid, current)
+            } else if changes.mode == nil {
+                // Times alone need nothing from the open: one compound round trip.
+                try await share.setInfo(path: p, access: [.readAttributes, .writeAttributes, .synchronize],
+                                        .basic(creation: nil, lastAccess: changes.atime, lastWrite: changes.mtime,
+                                               change: nil, attributes: nil))
             } else {
                 try await share.withOpen(path: p, access: [.readAttributes, .writeAttributes, .synchronize]) { c in
                     try await apply(c.fileId, c.basics.fileAttributes)

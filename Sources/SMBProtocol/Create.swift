@@ -217,6 +217,17 @@ public struct CreateResponse: Sendable {
     public var fileId: FileId
     public var contexts: [CreateContext]
 
+    /// CreateAction FILE_CREATED (MS-SMB2 2.2.14): the file did not exist before.
+    public static let fileCreated: UInt32 = 2
+    /// SMB2_CREATE_QUERY_ON_DISK_ID (MS-SMB2 2.2.13.2.9, 2.2.14.2.12).
+    public static let queryOnDiskIdName = Array("QFid".utf8)
+
+    /// The first 8 bytes of the QFid response's DiskFileId: the file's number on its volume.
+    public var diskFileIndex: UInt64? {
+        guard let d = contexts.first(where: { $0.name == Self.queryOnDiskIdName })?.data, d.count >= 8 else { return nil }
+        return (0..<8).reduce(UInt64(0)) { $0 | UInt64(d[$1]) << (8 * UInt64($1)) }
+    }
+
     public static func decode(message m: [UInt8], at offset: Int = Header.size) throws -> CreateResponse {
         var r = WireReader(m, position: offset)
         let ss = try r.u16()

@@ -5,6 +5,10 @@ public struct NTStatus: RawRepresentable, Hashable, Sendable, CustomStringConver
 
     public static let success = NTStatus(rawValue: 0x0000_0000)
     public static let pending = NTStatus(rawValue: 0x0000_0103)
+    /// CHANGE_NOTIFY ended because its handle was closed (MS-SMB2 3.3.5.19).
+    public static let notifyCleanup = NTStatus(rawValue: 0x0000_010B)
+    /// CHANGE_NOTIFY: more changed than fits; the client enumerates the directory again.
+    public static let notifyEnumDir = NTStatus(rawValue: 0x0000_010C)
     public static let bufferOverflow = NTStatus(rawValue: 0x8000_0005)
     public static let noMoreFiles = NTStatus(rawValue: 0x8000_0006)
     public static let stoppedOnSymlink = NTStatus(rawValue: 0x8000_002D)
@@ -62,6 +66,7 @@ public struct NTStatus: RawRepresentable, Hashable, Sendable, CustomStringConver
 
     static let names: [UInt32: String] = [
         0x0000_0000: "STATUS_SUCCESS", 0x0000_0103: "STATUS_PENDING",
+        0x0000_010B: "STATUS_NOTIFY_CLEANUP", 0x0000_010C: "STATUS_NOTIFY_ENUM_DIR",
         0x8000_0005: "STATUS_BUFFER_OVERFLOW", 0x8000_0006: "STATUS_NO_MORE_FILES",
         0x8000_002D: "STATUS_STOPPED_ON_SYMLINK",
         0xC000_0002: "STATUS_NOT_IMPLEMENTED", 0xC000_0004: "STATUS_INFO_LENGTH_MISMATCH",

@@ -45,6 +45,8 @@ struct MountOptions {
     var attributeTimeout: Double { attributeTimeoutOption ?? (cache == "none" ? 0 : cache == "loose" ? 30 : 1) }
     /// Write-behind bytes in flight; none with cache=none.
     var writeBehindBytes: Int { cache == "none" ? 0 : 32 << 20 }
+    /// `nonotify`: no CHANGE_NOTIFY watches on listed directories.
+    var notify = true
     var foreground = false
     var debug = false
     var fsname: String?
@@ -225,6 +227,8 @@ struct MountOptions {
                 throw UsageError("bad cache \"\(v)\": expected strict, loose or none")
             }
             cache = v
+        case "notify": notify = true
+        case "nonotify": notify = false
         case "mapposix": mapPosixNames = true
         case "nomapposix": mapPosixNames = false
         case "brl": localLocks = false

@@ -64,6 +64,7 @@ struct SMB3FS {
                                        rootPath: options.path)
             o.attributeTimeout = options.attributeTimeout
             o.writeBehindBytes = options.writeBehindBytes
+            o.watchDirectories = options.notify
             o.readOnly = options.readOnly
             o.localLocks = options.localLocks
             o.ignoreChown = options.ignoreChown

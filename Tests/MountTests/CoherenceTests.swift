@@ -56,6 +56,45 @@ final class CoherenceTests: ReadWriteTestCase {
                        "the open descriptor kept serving the old pages")
     }
 
+    /// Files created and removed directly in the share's directory on the server show in B's
+    /// `ls` and `stat` within 1 s (the issue's bound), although B caches entries and listings
+    /// for 30 s: B watches the directory it listed (CHANGE_NOTIFY) and drops what changed.
+    func testServerSideChangesShowWithinASecond() throws {
+        guard let b = secondMount(["actimeo=30"]) else { return }
+        func names() -> [String] { runCmd(["ls", b]).stdout.split(separator: "\n").map(String.init) }
+        XCTAssertEqual(sh(#"printf x > "$1/before" && chown "$2" "$1/before""#, sdir, env.user).status, 0)
+        XCTAssertEqual(names(), ["before"])
+        XCTAssertNotEqual(runCmd(["stat", b + "/new"]).status, 0)        // now a cached negative entry
+        XCTAssertEqual(sh(#"printf y > "$1/new""#, sdir).status, 0)
+        var start = Date()
+        XCTAssertTrue(waitUntil(1) { names() == ["before", "new"] && runCmd(["stat", b + "/new"]).status == 0 },
+                      "a file created on the server is not seen within 1 s: \(names())")
+        print("CoherenceTests: created on the server, seen after", Date().timeIntervalSince(start), "s")
+        XCTAssertEqual(runCmd(["rm", sdir + "/before"]).status, 0)
+        start = Date()
+        XCTAssertTrue(waitUntil(1) { names() == ["new"] && runCmd(["stat", b + "/before"]).status != 0 },
+                      "a file removed on the server is still seen after 1 s: \(names())")
+        print("CoherenceTests: removed on the server, gone after", Date().timeIntervalSince(start), "s")
+    }
+
+    /// Listed directories are watched through open handles; renaming one, or a directory above
+    /// it, and removing the tree still work through the same mount, and through another client
+    /// whose listing keeps the directories watched.
+    func testWatchedDirectoriesCanBeRenamedAndRemoved() throws {
+        guard let b = secondMount() else { return }
+        XCTAssertEqual(sh(#"mkdir -p "$1/p/q/r" && echo f > "$1/p/q/r/f" && ls -R "$1/p" > /dev/null"#, mdir).status, 0)
+        XCTAssertEqual(runCmd(["ls", "-R", b + "/p"]).status, 0)
+        XCTAssertEqual(runCmd(["mv", mdir + "/p", mdir + "/p2"]).status, 0)
+        XCTAssertEqual(runCmd(["cat", mdir + "/p2/q/r/f"]).stdout, "f\n")
+        XCTAssertEqual(runCmd(["ls", "-R", b + "/p2"]).status, 0)
+        XCTAssertEqual(runCmd(["mv", mdir + "/p2/q", mdir + "/q2"]).status, 0)
+        let rm = runCmd(["rm", "-rf", mdir + "/p2", mdir + "/q2"])
+        XCTAssertEqual(rm.status, 0, rm.stderr)
+        XCTAssertEqual(runCmd(["ls", mdir]).stdout, "")
+        XCTAssertTrue(waitUntil(10) { (try? FileManager.default.contentsOfDirectory(atPath: self.sdir)) == [] },
+                      "removed directories linger on the server")
+    }
+
     /// cache=none: every stat asks the server, so a change made on the server shows at once.
     func testCacheNoneStatReflectsTheServer() throws {
         guard let b = secondMount(["cache=none"]) else { return }

@@ -1,0 +1,147 @@
+import Dispatch
+import SMBClient
+import SMBProtocol
+import Synchronization
+
+/// CHANGE_NOTIFY on the directories in use (MS-SMB2 3.2.4.21): what other clients or the
+/// server itself change in a listed directory leaves this mount's caches (the listing, the
+/// kernel's entries) as soon as the server reports it, not only when the attribute timeout
+/// runs out. The count is bounded; the least recently listed directory gives its watch up.
+struct Watches: Sendable {
+    struct Watch: Sendable {
+        let id: UInt64
+        let ino: UInt64
+        var fileId: FileId?
+        var lastUsed: ContinuousClock.Instant
+    }
+
+    var byPath: [String: Watch] = [:]
+    var nextId: UInt64 = 1
+
+    static let limit = 32
+    /// A directory not listed for this long is no longer watched.
+    static let idle = Duration.seconds(120)
+    /// Names, subdirectory names, and what `ls -l` shows of an entry.
+    static let filter: CompletionFilter = [.fileName, .dirName, .attributes, .size, .lastWrite]
+}
+
+extension Filesystem {
+    /// Starts watching `dir` (inode `ino`) unless it is watched already; called on each listing.
+    func watch(_ dir: String, ino: UInt64) {
+        guard options.watchDirectories else { return }
+        let now = ContinuousClock.now
+        let (start, evicted) = watches.withLock { w -> (UInt64?, [FileId]) in
+            if w.byPath[dir] != nil {
+                w.byPath[dir]?.lastUsed = now
+                return (nil, [])
+            }
+            var evicted: [FileId] = []
+            let stale = w.byPath.filter { now - $0.value.lastUsed > Watches.idle }.map(\.key)
+            for p in stale { if let f = w.byPath.removeValue(forKey: p)?.fileId { evicted.append(f) } }
+            if w.byPath.count >= Watches.limit, let oldest = w.byPath.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
+                if let f = w.byPath.removeValue(forKey: oldest)?.fileId { evicted.append(f) }
+            }
+            let id = w.nextId
+            w.nextId += 1
+            w.byPath[dir] = Watches.Watch(id: id, ino: ino, fileId: nil, lastUsed: now)
+            return (id, evicted)
+        }
+        // Closing the handle completes its pending CHANGE_NOTIFY (STATUS_NOTIFY_CLEANUP).
+        for f in evicted { Task { try? await self.share.close(f) } }
+        if let start { Task { await self.runWatch(dir, ino: ino, id: start) } }
+    }
+
+    /// Stops the watches of `path` and of every directory below it, and waits until their
+    /// handles are closed.
+    func stopWatches(under path: String) async {
+        let prefix = path + "/"
+        let closing = watches.withLock { w -> [FileId] in
+            let gone = w.byPath.keys.filter { $0 == path || $0.hasPrefix(prefix) || path.isEmpty }
+            return gone.compactMap { w.byPath.removeValue(forKey: $0)?.fileId }
+        }
+        for f in closing { try? await share.close(f) }
+    }
+
+    /// Stops every watch (unmount).
+    func stopAllWatches() async {
+        let closing = watches.withLock { w -> [FileId] in
+            defer { w.byPath.removeAll() }
+            return w.byPath.values.compactMap(\.fileId)
+        }
+        for f in closing { try? await share.close(f) }
+    }
+
+    private func isCurrent(_ dir: String, id: UInt64) -> Bool {
+        watches.withLock { $0.byPath[dir]?.id == id }
+    }
+
+    private func runWatch(_ dir: String, ino: UInt64, id: UInt64) async {
+        let fid: FileId
+        do {
+            fid = try await share.create(path: dir, access: [.readData, .synchronize], options: .directoryFile).fileId
+        } catch {
+            logger.debug("directory not watched", metadata: ["path": "\(dir)", "error": "\(error)"])
+            watches.withLock { w in if w.byPath[dir]?.id == id { w.byPath[dir] = nil } }
+            return
+        }
+        let kept = watches.withLock { w -> Bool in
+            guard w.byPath[dir]?.id == id else { return false }
+            w.byPath[dir]?.fileId = fid
+            return true
+        }
+        guard kept else {
+            try? await share.close(fid)
+            return
+        }
+        while isCurrent(dir, id: id) {
+            let generation = share.generation
+            do {
+                let (onWire, wired) = AsyncStream<Void>.makeStream()
+                let next = Task {
+                    defer { wired.finish() }
+                    return try await self.share.changeNotify(fid, filter: Watches.filter, sent: { wired.finish() })
+                }
+                for await _ in onWire {}
+                // Another client deleting the directory completes a waiting CHANGE_NOTIFY with
+                // STATUS_DELETE_PENDING, but not one sent after: asked after the request is
+                // queued, this catches a delete that came while no request was waiting, so the
+                // watch never keeps a deleted directory in existence.
+                if try await share.queryAllInformation(fid).deletePending {
+                    throw SMBError.status(.deletePending, .changeNotify)
+                }
+                var changes = try await next.value
+                // Whatever happened while the connection was being replaced went unreported.
+                if share.generation != generation { changes = nil }
+                guard isCurrent(dir, id: id) else { break }
+                changedOnServer(dir, ino: ino, changes)
+            } catch {
+                // Closed (evicted, unmounting) or refused: the next listing starts a new watch.
+                logger.debug("watch ended", metadata: ["path": "\(dir)", "error": "\(error)"])
+                let mine = watches.withLock { w -> Bool in
+                    guard w.byPath[dir]?.id == id else { return false }
+                    w.byPath[dir] = nil
+                    return true
+                }
+                if mine { try? await share.close(fid) }
+                return
+            }
+        }
+    }
+
+    /// Something changed in `dir` on the server: its listing is read again next time, and the
+    /// kernel forgets the named entries (and, for nil, every entry it was given), so its next
+    /// lookup asks.
+    private func changedOnServer(_ dir: String, ino: UInt64, _ changes: [FileNotifyInformation]?) {
+        let dropped = dropListing(dir)
+        let names = changes.map { Set($0.map(\.fileName)) } ?? Set(dropped?.map(\.name) ?? [])
+        logger.debug("changed on the server", metadata: ["path": "\(dir)", "names": "\(names.count)"])
+        // The kernel takes the directory's lock for this, which a request waiting on this
+        // process may hold: never on a Swift pool thread, and in the order reported.
+        Self.notifyQueue.async {
+            for n in names where !n.isEmpty && !n.contains("/") { self.invalidate(ino, .entry(n)) }
+            self.invalidate(ino, .attributes)
+        }
+    }
+
+    static let notifyQueue = DispatchQueue(label: "smb3fs.inval-entry")
+}
