@@ -11,8 +11,10 @@ enum ExtendedAttributes {
             let r = Request(raw: req!)
             let ctx = Context.of(req)
             guard let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
-            // ls -l asks every file for security.selinux and system.posix_acl_*: SMB has none.
-            guard Filesystem.isStoredXattr(n) else { return r.error(ENODATA) }
+            // SMB stores no security.* or system.* attributes: "not supported", as for setxattr.
+            // ls -l asks every file for security.selinux and system.posix_acl_access unless a
+            // device answers that, so this is one request per listing instead of two per file.
+            guard Filesystem.isStoredXattr(n) else { return r.error(EOPNOTSUPP) }
             Task {
                 do { ExtendedAttributes.reply(r, try await ctx.fs.getxattr(ino, name: n), size: size) } catch { r.error(error) }
             }

@@ -9,11 +9,15 @@ extension Connection {
     /// SMB2_FLAGS_RELATED_OPERATIONS (so a FileId of all ones means "the file the CREATE before
     /// opened"), each signed on its own, padding included. Returns the responses in order; the
     /// server may answer them in one frame or several.
-    func sendCompound(_ parts: [(command: Command, body: [UInt8])], treeId: UInt32) async throws -> [Response] {
+    /// `charges`: CreditCharge of each part (default 1), for outputs above 64 KiB (3.2.4.1.5).
+    func sendCompound(_ parts: [(command: Command, body: [UInt8])], charges: [Int]? = nil,
+                      treeId: UInt32) async throws -> [Response] {
         guard !parts.isEmpty else { return [] }
+        let multi = headerContext(charge: 1).multiCredit
+        let charge = parts.indices.map { multi ? max(1, charges?[$0] ?? 1) : 1 }
         var ids: [UInt64] = []
         do {
-            for _ in parts { ids.append(try await acquireMessageId(charge: 1)) }
+            for c in charge { ids.append(try await acquireMessageId(charge: c)) }
         } catch {
             for _ in ids { completeWithoutResponse() }
             throw error
@@ -23,8 +27,8 @@ extension Connection {
         var frame: [UInt8] = []
         for (i, part) in parts.enumerated() {
             var header = Header(command: part.command)
-            header.creditCharge = context.multiCredit ? 1 : 0
-            header.credits = headerContext(charge: 1).credits
+            header.creditCharge = context.multiCredit ? UInt16(charge[i]) : 0
+            header.credits = headerContext(charge: charge[i]).credits
             header.messageId = ids[i]
             header.treeId = treeId
             header.sessionId = sid

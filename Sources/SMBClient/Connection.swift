@@ -75,6 +75,10 @@ final class Connection: Sendable {
             .connectTimeout(connectTimeout)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
+            // READ responses are frames of up to a few MiB: reading up to 1 MiB per call keeps
+            // them from being gathered 64 KiB at a time (fewer calls, fewer copies).
+            .channelOption(ChannelOptions.recvAllocator,
+                           value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 65536, maximum: 1 << 20))
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
                     try ch.pipeline.syncOperations.addHandler(ByteToMessageHandler(DirectTCPFrameDecoder(limit: limit)))

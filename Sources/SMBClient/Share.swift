@@ -166,16 +166,21 @@ public final class Share: Sendable {
     /// READ of up to `length` bytes at `offset`; fewer at end of file, none past it.
     /// Lengths above MaxReadSize are split and sent concurrently.
     public func read(_ fileId: FileId, offset: UInt64, length: Int) async throws -> [UInt8] {
+        Array(try await readSlice(fileId, offset: offset, length: length))
+    }
+
+    /// As `read`, the bytes left where the response holds them (no copy of the payload).
+    public func readSlice(_ fileId: FileId, offset: UInt64, length: Int) async throws -> ArraySlice<UInt8> {
         guard length > 0 else { return [] }
         if length <= maxReadSize { return try await readOne(fileId, offset: offset, length: length) }
         var chunks: [(Int, Int)] = []
         var o = 0
         while o < length { chunks.append((o, min(maxReadSize, length - o))); o += maxReadSize }
-        let parts = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
+        let parts = try await withThrowingTaskGroup(of: (Int, ArraySlice<UInt8>).self) { group in
             for (i, c) in chunks.enumerated() {
                 group.addTask { (i, try await self.readOne(fileId, offset: offset + UInt64(c.0), length: c.1)) }
             }
-            var out = [[UInt8]](repeating: [], count: chunks.count)
+            var out = [ArraySlice<UInt8>](repeating: [], count: chunks.count)
             for try await (i, d) in group { out[i] = d }
             return out
         }
@@ -185,17 +190,17 @@ public final class Share: Sendable {
             result += p
             if p.count < chunks[i].1 { break }           // short read: end of file
         }
-        return result
+        return result[...]
     }
 
-    private func readOne(_ fileId: FileId, offset: UInt64, length: Int) async throws -> [UInt8] {
+    private func readOne(_ fileId: FileId, offset: UInt64, length: Int) async throws -> ArraySlice<UInt8> {
         let charge = (length - 1) / 65536 + 1
         let r = try await call(.read, fileId: fileId, charge: charge, allowing: [.endOfFile], spread: true) { fid in
             ReadRequest(fileId: fid, offset: offset, length: UInt32(length)).encodeBody()
         }
         if r.header.status == .endOfFile { return [] }
         let rr = try decode("READ") { try ReadResponse.decode(message: r.message, requested: UInt32(length)) }
-        return Array(r.message[rr.dataRange])
+        return r.message[rr.dataRange]
     }
 
     /// WRITE of all of `data` at `offset` (MS-SMB2 3.2.4.7); pieces above MaxWriteSize are sent
@@ -354,6 +359,50 @@ public final class Share: Sendable {
         return entries
     }
 
+    /// Every entry of the directory at `path`, "." and ".." left out: CREATE + QUERY_DIRECTORY +
+    /// QUERY_DIRECTORY + CLOSE as one compound (MS-SMB2 3.2.4.1.4), so a directory whose listing
+    /// fits one response (the second query answers STATUS_NO_MORE_FILES) costs one round trip.
+    /// A longer one is read again through an open handle.
+    public func listDirectory(path: String) async throws -> [DirectoryEntry] {
+        let names = self.names
+        let size = min(maxTransactSize, 2 << 20)
+        let charge = (size - 1) / 65536 + 1
+        let complete: [DirectoryEntry]? = try await link.perform { b in
+            var create = CreateRequest(name: ShareConnection.wireName(path, names),
+                                       desiredAccess: [.readData, .readAttributes, .synchronize])
+            create.createDisposition = .open
+            create.createOptions = .directoryFile
+            create.shareAccess = .all
+            let query = { (flags: UInt8) in
+                QueryDirectoryRequest(fileId: .related, outputBufferLength: UInt32(size), flags: flags).encodeBody()
+            }
+            let rs = try await b.connection.sendCompound(
+                [(.create, create.encodeBody()), (.queryDirectory, query(QueryDirectoryRequest.restartScans)),
+                 (.queryDirectory, query(0)), (.close, CloseRequest(fileId: .related).encodeBody())],
+                charges: [1, charge, charge, 1], treeId: b.treeId)
+            guard rs.count == 4 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
+            guard rs[0].header.status == .success else { throw SMBError.status(rs[0].header.status, .create) }
+            var all: [DirectoryEntry] = []
+            for r in rs[1...2] {
+                let s = r.header.status
+                if s == .noMoreFiles { return all }
+                guard s == .success else { throw SMBError.status(s, .queryDirectory) }
+                let buf = try decode("QUERY_DIRECTORY") {
+                    try OutputBufferResponse.decode(message: r.message, command: .queryDirectory, maxLength: UInt32(size))
+                }
+                all += try decode("QUERY_DIRECTORY") { try FileIdBothDirectoryInformation.decodeList(buf) }
+            }
+            return nil
+        }
+        guard var entries = complete else {
+            return try await withOpen(path: path, access: [.readData, .readAttributes, .synchronize],
+                                      options: .directoryFile) { c in try await self.listDirectory(c.fileId) }
+        }
+        entries.removeAll { $0.name == "." || $0.name == ".." }
+        for i in entries.indices { entries[i].name = names.local(entries[i].name) }
+        return entries
+    }
+
     /// CHANGE_NOTIFY (MS-SMB2 3.2.4.21): returns once something in the open directory changed.
     /// The server answers STATUS_PENDING at once, so the wait has no timeout; closing the
     /// handle ends it (STATUS_NOTIFY_CLEANUP, thrown). nil: more changed than one response
@@ -416,6 +465,26 @@ public final class Share: Sendable {
             let s = rs[1].header.status
             guard s == .success || allowing.contains(s) else { throw SMBError.status(s, command) }
             return rs[1]
+        }
+    }
+
+    /// mkdir: CREATE (FILE_CREATE, a directory) + CLOSE as one compound; the CREATE response
+    /// (with its QFid context) describes the new directory.
+    public func createDirectory(path: String) async throws -> CreateResponse {
+        let names = self.names
+        return try await link.perform { b in
+            var create = CreateRequest(name: ShareConnection.wireName(path, names), desiredAccess: [.readAttributes, .synchronize])
+            create.createDisposition = .create
+            create.createOptions = .directoryFile
+            create.fileAttributes = .directory
+            create.shareAccess = .all
+            create.contexts = [CreateContext(name: CreateResponse.queryOnDiskIdName, data: [])]
+            let rs = try await b.connection.sendCompound([(.create, create.encodeBody()),
+                                                          (.close, CloseRequest(fileId: .related).encodeBody())],
+                                                         treeId: b.treeId)
+            guard rs.count == 2 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
+            guard rs[0].header.status == .success else { throw SMBError.status(rs[0].header.status, .create) }
+            return try decode("CREATE") { try CreateResponse.decode(message: rs[0].message) }
         }
     }
 

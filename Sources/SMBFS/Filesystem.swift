@@ -71,21 +71,17 @@ public final class Filesystem: Sendable {
     /// Counts changes made through this mount; a cached listing is good only for the count it
     /// was read at.
     private let mutations = Atomic<UInt64>(0)
-    /// Directory listings read within the attribute timeout, reused by the next opendir.
-    private let listings = Mutex<[String: CachedListing]>([:])
-    struct CachedListing {
-        let at: ContinuousClock.Instant
-        let mutation: UInt64
-        let entries: [Entry]
-    }
-    static let maxCachedListings = 64
+    /// Directory listings read within the attribute timeout (Listings.swift).
+    private let listings = Mutex(ListingCache())
+
+    private var listingTTL: Duration { .milliseconds(Int(options.attributeTimeout * 1000)) }
 
     /// Something changed through this mount: cached listings (names, sizes, times) are stale.
     func changed() { mutations.add(1, ordering: .relaxed) }
 
     /// Forgets the cached listing of `dir`, returning it.
     func dropListing(_ dir: String) -> [Entry]? {
-        listings.withLock { $0.removeValue(forKey: dir) }?.entries
+        listings.withLock { $0.drop(dir) }
     }
 
     /// Whether this server's QFid DiskFileId starts with the file's IndexNumber: 0 not known
@@ -187,7 +183,9 @@ public final class Filesystem: Sendable {
 
     public func lookup(parent: UInt64, name: String) async throws -> Entry {
         try Self.validate(name: name)
-        let p = Self.join(try path(of: parent), name)
+        let dir = try path(of: parent)
+        let p = Self.join(dir, name)
+        if let listed = try await listedEntry(dir: dir, ino: parent, name: name) { return listed }
         let a = try await answer(known: inodes.withLock({ $0.attributes(atPath: p) })) {
             var a = try await self.stat(path: p)
             if let wb = self.writeBehind, await wb.busy(a.ino) {
@@ -243,31 +241,43 @@ public final class Filesystem: Sendable {
     /// A directory's entries: the listing read within the attribute timeout when nothing changed
     /// through this mount since, else QUERY_DIRECTORY (so `ls -l` twice in a row asks once, as
     /// the kernel's own caches would for lookups).
-    private func loadDirectory(_ dir: String, ino: UInt64) async throws -> [Entry] {
+    /// `watch`: a listing asked for by readdir, so the directory is in use and worth watching.
+    private func loadDirectory(_ dir: String, ino: UInt64, watch: Bool = true) async throws -> [Entry] {
         let mutation = mutations.load(ordering: .relaxed)
-        let ttl = Duration.milliseconds(Int(options.attributeTimeout * 1000))
-        if ttl > .zero { watch(dir, ino: ino) }
-        if ttl > .zero, let c = listings.withLock({ $0[dir] }), c.mutation == mutation, ContinuousClock.now - c.at < ttl {
+        let ttl = listingTTL
+        if ttl > .zero && watch { self.watch(dir, ino: ino) }
+        if ttl > .zero, let c = listings.withLock({ $0.fresh(dir, mutation: mutation, now: .now, ttl: ttl) }) {
             return c.entries
         }
         let started = ContinuousClock.now
         let entries = try await readDirectory(dir)
         if ttl > .zero {
-            listings.withLock { l in
-                if l.count >= Self.maxCachedListings, let oldest = l.min(by: { $0.value.at < $1.value.at })?.key {
-                    l.removeValue(forKey: oldest)
-                }
-                l[dir] = CachedListing(at: started, mutation: mutation, entries: entries)
-            }
+            listings.withLock { $0.store(dir, entries: entries, at: started, mutation: mutation) }
         }
         return entries
     }
 
-    private func readDirectory(_ dir: String) async throws -> [Entry] {
-        let list = try await share.withOpen(path: dir, access: [.readData, .readAttributes, .synchronize],
-                                            options: .directoryFile) { c in
-            try await self.share.listDirectory(c.fileId)
+    /// A lookup answered from the directory's fresh listing, without the server; nil when the
+    /// listing cannot tell. A directory looked into often enough is read whole first.
+    private func listedEntry(dir: String, ino: UInt64, name: String) async throws -> Entry? {
+        let ttl = listingTTL
+        guard ttl > .zero else { return nil }
+        let mutation = mutations.load(ordering: .relaxed)
+        func answer() throws -> Entry? {
+            switch listings.withLock({ $0.lookup(dir, name: name, mutation: mutation, now: .now, ttl: ttl) }) {
+            case .found(let e): return e
+            case .absent: throw FSError(ENOENT)
+            case .unknown: return nil
+            }
         }
+        if let e = try answer() { return e }
+        guard listings.withLock({ $0.missed(dir, mutation: mutation, now: .now, ttl: ttl) }) else { return nil }
+        guard (try? await loadDirectory(dir, ino: ino, watch: false)) != nil else { return nil }
+        return try answer()
+    }
+
+    private func readDirectory(_ dir: String) async throws -> [Entry] {
+        let list = try await share.listDirectory(path: dir)
         var entries: [Entry] = []
         entries.reserveCapacity(list.count)
         for e in list where !e.name.hasPrefix(Self.unlinkedPrefix) {
@@ -352,9 +362,9 @@ public final class Filesystem: Sendable {
         handles.withLock { h in h.files.values.first { $0.ino == ino }?.fileId }
     }
 
-    public func read(handle: UInt64, offset: UInt64, size: Int) async throws -> [UInt8] {
+    public func read(handle: UInt64, offset: UInt64, size: Int) async throws -> ArraySlice<UInt8> {
         let fid = try await settledFileId(handle, start: offset, end: offset + UInt64(size))
-        return try await share.read(fid, offset: offset, length: size)
+        return try await share.readSlice(fid, offset: offset, length: size)
     }
 
     public func release(handle: UInt64) async {

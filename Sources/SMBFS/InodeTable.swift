@@ -16,21 +16,37 @@ struct InodeTable: Sendable {
     static let syntheticBase: UInt64 = 1 << 63
 
     private var nodes: [UInt64: Node] = [:]
+    /// The inode at each known path (the reverse of `nodes[].path`).
+    private var byPath: [String: UInt64] = [:]
     /// Made-up numbers stay attached to their path for the life of the mount.
     private var synthetic: [String: UInt64] = [:]
     private var nextSynthetic = syntheticBase
 
     init(rootPath: String) {
         nodes[Self.rootIno] = Node(path: rootPath, lookups: 1)
+        byPath[rootPath] = Self.rootIno
+    }
+
+    /// Gives a node (new or known) its path, keeping the reverse index.
+    private mutating func place(_ ino: UInt64, _ node: Node) {
+        if let old = nodes[ino]?.path, old != node.path, byPath[old] == ino { byPath[old] = nil }
+        nodes[ino] = node
+        byPath[node.path] = ino
+    }
+
+    private mutating func move(_ ino: UInt64, to path: String) {
+        guard var n = nodes[ino] else { return }
+        n.path = path
+        place(ino, n)
     }
 
     func path(of ino: UInt64) -> String? { nodes[ino]?.path }
 
     func attributes(of ino: UInt64) -> Attributes? { nodes[ino]?.attributes }
 
-    /// The known attributes of the inode at `path` (a scan: used only while disconnected).
+    /// The known attributes of the inode at `path`.
     func attributes(atPath path: String) -> Attributes? {
-        nodes.values.first { $0.path == path && $0.attributes != nil }?.attributes
+        byPath[path].flatMap { nodes[$0]?.attributes }
     }
 
     mutating func setAttributes(_ a: Attributes) {
@@ -42,7 +58,7 @@ struct InodeTable: Sendable {
         if fileId > 1 && fileId < Self.syntheticBase {
             if let n = nodes[fileId], n.path != path {
                 // The same file under another name (a hard link) or a stale entry: the newest name wins.
-                nodes[fileId]?.path = path
+                move(fileId, to: path)
             }
             return fileId
         }
@@ -55,17 +71,23 @@ struct InodeTable: Sendable {
     /// Counts one kernel lookup of `ino` at `path` (FUSE: every successful lookup/readdirplus entry).
     mutating func remember(_ ino: UInt64, path: String) {
         if ino == Self.rootIno { return }
-        if nodes[ino] != nil {
-            nodes[ino]?.lookups += 1
-            nodes[ino]?.path = path
+        if var n = nodes[ino] {
+            n.lookups += 1
+            n.path = path
+            place(ino, n)
         } else {
-            nodes[ino] = Node(path: path, lookups: 1)
+            place(ino, Node(path: path, lookups: 1))
         }
     }
 
     mutating func forget(_ ino: UInt64, count: UInt64) {
         guard ino != Self.rootIno, let n = nodes[ino] else { return }
-        if n.lookups <= count { nodes[ino] = nil } else { nodes[ino]?.lookups = n.lookups - count }
+        if n.lookups <= count {
+            nodes[ino] = nil
+            if byPath[n.path] == ino { byPath[n.path] = nil }
+        } else {
+            nodes[ino]?.lookups = n.lookups - count
+        }
     }
 
     /// A rename moves every known path at or below `from` to `to` (inode numbers stay).
@@ -76,7 +98,10 @@ struct InodeTable: Sendable {
             if p.hasPrefix(prefix) { return to + "/" + p.dropFirst(prefix.count) }
             return nil
         }
-        for (ino, n) in nodes { if let p = moved(n.path) { nodes[ino]?.path = p } }
+        // Two passes, so a node moved onto a path another node leaves is not removed by it.
+        let moving = nodes.compactMap { ino, n in moved(n.path).map { (ino, n.path, $0) } }
+        for (ino, old, _) in moving where byPath[old] == ino { byPath[old] = nil }
+        for (ino, _, new) in moving { nodes[ino]?.path = new; byPath[new] = ino }
         for (p, n) in synthetic {
             if let q = moved(p) { synthetic[p] = nil; synthetic[q] = n }
         }

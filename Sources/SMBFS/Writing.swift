@@ -86,9 +86,10 @@ extension Filesystem {
         try writable()
         try Self.validate(name: name)
         let p = Self.join(try path(of: parent), name)
-        let c = try await share.create(path: p, access: [.readAttributes, .synchronize], disposition: .create,
-                                       options: .directoryFile, attributes: [.directory])
-        try? await share.close(c.fileId)
+        let c = try await share.createDirectory(path: p)
+        if let disk = c.diskFileIndex, diskIdIsIndexNumber.load(ordering: .relaxed) == 1 {
+            return Entry(name: name, attributes: attributes(path: p, basics: c.basics, fileId: disk))
+        }
         return try await lookup(parent: parent, name: name)
     }
 
