@@ -110,7 +110,9 @@ enum Operations {
             let flags = OpenFlags(posix: info.flags)
             Task {
                 do {
-                    info.fh = try await ctx.fs.open(ino, flags: flags)
+                    let (fh, keep) = try await ctx.fs.open(ino, flags: flags)
+                    info.fh = fh
+                    info.keep_cache = keep ? 1 : 0
                     fuse_reply_open(r.raw, &info)
                 } catch { r.error(error) }
             }

@@ -310,18 +310,24 @@ public final class Filesystem: Sendable {
 
     // MARK: - files
 
-    public func open(_ ino: UInt64, flags: OpenFlags) async throws -> UInt64 {
+    /// open(2): the handle, and whether the kernel may keep the pages it cached of the file.
+    public func open(_ ino: UInt64, flags: OpenFlags) async throws -> (handle: UInt64, keepCache: Bool) {
         if (flags.write || flags.truncate) && options.readOnly { throw FSError(EROFS) }
         let p = try path(of: ino)
         let c = try await share.create(path: p, access: flags.access, disposition: flags.openDisposition,
                                        options: .nonDirectoryFile, durable: true)
         // Close-to-open: if the file changed on the server since the kernel cached its
-        // attributes (size, mtime), they are dropped now, so reads see the whole new file.
-        if let known = inodes.withLock({ $0.attributes(of: ino) }),
-           known.size != c.basics.endOfFile || known.mtime != c.basics.lastWriteTime {
-            invalidate(ino, .attributes)
-        }
-        return addFileHandle(c.fileId, ino: ino, writable: flags.write)
+        // attributes (size, mtime, and ctime, which a client resetting mtime still moves), they
+        // are dropped now, and so are its pages, so reads see the whole new file. Unchanged, the
+        // pages stay (FOPEN_KEEP_CACHE): a file read again is not fetched again, and a lease
+        // break drops them if another client writes while it is open.
+        let known = inodes.withLock { $0.attributes(of: ino) }
+        let unchanged = known.map {
+            $0.size == c.basics.endOfFile && $0.mtime == c.basics.lastWriteTime && $0.ctime == c.basics.changeTime
+        } ?? false
+        if known != nil && !unchanged { invalidate(ino, .attributes) }
+        let keep = unchanged && !flags.truncate && options.attributeTimeout > 0
+        return (addFileHandle(c.fileId, ino: ino, writable: flags.write), keep)
     }
 
     func addFileHandle(_ fid: FileId, ino: UInt64, writable: Bool) -> UInt64 {

@@ -17,6 +17,11 @@ struct Watches: Sendable {
 
     var byPath: [String: Watch] = [:]
     var nextId: UInt64 = 1
+    /// Directories listed once, not yet watched, and when.
+    var listedOnce: [String: ContinuousClock.Instant] = [:]
+    /// When the last watches were started: a tree walk must not turn into a burst of them.
+    var recentStarts: [ContinuousClock.Instant] = []
+    static let startsPerSecond = 8
 
     static let limit = 32
     /// A directory not listed for this long is no longer watched.
@@ -27,14 +32,30 @@ struct Watches: Sendable {
 
 extension Filesystem {
     /// Starts watching `dir` (inode `ino`) unless it is watched already; called on each listing.
+    /// With the default 1 s timeout a directory is watched once it is listed again (in use: a
+    /// tree walked once, by find or rm -rf, costs no watches); with a longer timeout, which
+    /// would hide changes for longer, from its first listing.
     func watch(_ dir: String, ino: UInt64) {
         guard options.watchDirectories else { return }
         let now = ContinuousClock.now
+        let eager = options.attributeTimeout > 1
         let (start, evicted) = watches.withLock { w -> (UInt64?, [FileId]) in
             if w.byPath[dir] != nil {
                 w.byPath[dir]?.lastUsed = now
                 return (nil, [])
             }
+            if !eager {
+                guard let first = w.listedOnce[dir], now - first < Watches.idle else {
+                    if w.listedOnce.count >= Watches.limit * 8 { w.listedOnce = w.listedOnce.filter { now - $0.value < Watches.idle } }
+                    if w.listedOnce.count >= Watches.limit * 8 { w.listedOnce.removeAll() }
+                    w.listedOnce[dir] = now
+                    return (nil, [])
+                }
+            }
+            w.recentStarts.removeAll { now - $0 >= .seconds(1) }
+            guard w.recentStarts.count < Watches.startsPerSecond else { return (nil, []) }
+            w.recentStarts.append(now)
+            w.listedOnce[dir] = nil
             var evicted: [FileId] = []
             let stale = w.byPath.filter { now - $0.value.lastUsed > Watches.idle }.map(\.key)
             for p in stale { if let f = w.byPath.removeValue(forKey: p)?.fileId { evicted.append(f) } }

@@ -77,22 +77,40 @@ final class CoherenceTests: ReadWriteTestCase {
         print("CoherenceTests: removed on the server, gone after", Date().timeIntervalSince(start), "s")
     }
 
-    /// Listed directories are watched through open handles; renaming one, or a directory above
-    /// it, and removing the tree still work through the same mount, and through another client
-    /// whose listing keeps the directories watched.
+    /// Directories listed again are watched through open handles; renaming one, or a directory
+    /// above it, and removing the tree still work through the same mount, and through another
+    /// client whose listings keep the directories watched.
     func testWatchedDirectoriesCanBeRenamedAndRemoved() throws {
         guard let b = secondMount() else { return }
-        XCTAssertEqual(sh(#"mkdir -p "$1/p/q/r" && echo f > "$1/p/q/r/f" && ls -R "$1/p" > /dev/null"#, mdir).status, 0)
-        XCTAssertEqual(runCmd(["ls", "-R", b + "/p"]).status, 0)
+        let twice = #"ls -R "$1" > /dev/null && ls -R "$1" > /dev/null"#
+        XCTAssertEqual(sh(#"mkdir -p "$1/p/q/r" && echo f > "$1/p/q/r/f""#, mdir).status, 0)
+        XCTAssertEqual(sh(twice, mdir + "/p").status, 0)
+        XCTAssertEqual(sh(twice, b + "/p").status, 0)
         XCTAssertEqual(runCmd(["mv", mdir + "/p", mdir + "/p2"]).status, 0)
         XCTAssertEqual(runCmd(["cat", mdir + "/p2/q/r/f"]).stdout, "f\n")
-        XCTAssertEqual(runCmd(["ls", "-R", b + "/p2"]).status, 0)
+        XCTAssertEqual(sh(twice, b + "/p2").status, 0)
         XCTAssertEqual(runCmd(["mv", mdir + "/p2/q", mdir + "/q2"]).status, 0)
         let rm = runCmd(["rm", "-rf", mdir + "/p2", mdir + "/q2"])
         XCTAssertEqual(rm.status, 0, rm.stderr)
         XCTAssertEqual(runCmd(["ls", mdir]).stdout, "")
         XCTAssertTrue(waitUntil(10) { (try? FileManager.default.contentsOfDirectory(atPath: self.sdir)) == [] },
                       "removed directories linger on the server")
+    }
+
+    /// A file opened again unchanged keeps the pages the kernel cached of it (keep_cache;
+    /// fincore opens the file itself, so it sees what an open leaves). Changed on the server,
+    /// the next open drops them and reads return the new bytes.
+    func testUnchangedFileKeepsItsPagesAcrossOpens() throws {
+        func resident() -> String {
+            runCmd(["fincore", "--bytes", "--noheadings", "--output", "RES", mdir + "/k"]).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        XCTAssertEqual(sh(#"head -c 1048576 /dev/urandom > "$1/k" && chown "$2" "$1/k""#, sdir, env.user).status, 0)
+        XCTAssertEqual(sh(#"cat "$1/k" > /dev/null"#, mdir).status, 0)
+        XCTAssertEqual(resident(), "1048576", "the pages read were dropped at the next open")
+        XCTAssertEqual(sh(#"head -c 1000 /dev/urandom >> "$1/k""#, sdir).status, 0)
+        XCTAssertEqual(resident(), "0", "pages of the old contents kept after the file changed")
+        XCTAssertEqual(runCmd(["sha256sum", mdir + "/k"]).stdout.prefix(64), runCmd(["sha256sum", sdir + "/k"]).stdout.prefix(64))
     }
 
     /// cache=none: every stat asks the server, so a change made on the server shows at once.

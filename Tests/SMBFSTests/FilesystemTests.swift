@@ -66,7 +66,7 @@ final class FilesystemTests: XCTestCase {
 
         let f = try await fs.lookup(parent: sub.attributes.ino, name: "Grüße")
         fs.remember(f, parent: sub.attributes.ino)
-        let fh = try await fs.open(f.attributes.ino, flags: OpenFlags(posix: O_RDONLY))
+        let fh = try await fs.open(f.attributes.ino, flags: OpenFlags(posix: O_RDONLY)).handle
         let data = Array(try await fs.read(handle: fh, offset: 500, size: 10_000))
         XCTAssertEqual(data, [UInt8](repeating: 67, count: 2500))
         await fs.release(handle: fh)

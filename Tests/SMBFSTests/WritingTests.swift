@@ -63,7 +63,7 @@ final class WritingTests: XCTestCase {
         let exists = await errno { _ = try await self.fs.create(parent: self.dirIno, name: "f.bin", flags: OpenFlags(posix: O_WRONLY | O_CREAT | O_EXCL)) }
         XCTAssertEqual(exists, EEXIST)
         // O_TRUNC through open.
-        let h2 = try await fs.open(e.attributes.ino, flags: OpenFlags(posix: O_WRONLY | O_TRUNC))
+        let h2 = try await fs.open(e.attributes.ino, flags: OpenFlags(posix: O_WRONLY | O_TRUNC)).handle
         await fs.release(handle: h2)
         XCTAssertEqual(try serverBytes("f.bin"), [])
     }
