@@ -88,6 +88,9 @@ public final class Filesystem: Sendable {
     /// yet, 1 yes, -1 no (MS-SMB2 leaves it to the server; checked on the first create).
     let diskIdIsIndexNumber = Atomic<Int8>(0)
 
+    /// Directories this mount changed something in lately (Watches.swift).
+    let localChanges = Mutex(LocalChanges())
+
     /// Directories watched for changes on the server (Watches.swift).
     let watches = Mutex(Watches())
 

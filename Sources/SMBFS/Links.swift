@@ -75,6 +75,7 @@ extension Filesystem {
         let blob: [UInt8]
         do { blob = try MFSymlink.encode(target: target, md5: Self.md5) } catch { throw FSError(EINVAL) }
         let p = Self.join(try path(of: parent), name)
+        changedLocally(p)
         try await share.withOpen(path: p, access: [.writeData, .readAttributes, .synchronize], disposition: .create,
                                  options: .nonDirectoryFile) { c in
             try await self.share.write(c.fileId, offset: 0, data: blob)
@@ -89,6 +90,7 @@ extension Filesystem {
         try Self.validate(name: newName)
         let from = try path(of: ino)
         let to = Self.join(try path(of: newParent), newName)
+        changedLocally(to)
         try await share.withOpen(path: from, access: [.readAttributes, .synchronize]) { c in
             try await self.share.link(c.fileId, at: to)
         }

@@ -17,6 +17,7 @@ extension Filesystem {
                               offset outOffset: UInt64, length: UInt64) async throws -> UInt64 {
         changed()
         try writable()
+        changedLocally(ino: try openFile(outHandle).ino)
         let src = try await settledFileId(inHandle)
         let dst = try await settledFileId(outHandle)
         let size = try await share.queryAllInformation(src).basics.endOfFile
@@ -47,6 +48,7 @@ extension Filesystem {
     public func fallocate(handle: UInt64, mode: Int32, offset: UInt64, length: UInt64) async throws {
         changed()
         try writable()
+        changedLocally(ino: try openFile(handle).ino)
         let fid = try await settledFileId(handle)
         let (end, overflow) = offset.addingReportingOverflow(length)
         guard !overflow, end <= UInt64(Int64.max) else { throw FSError(EFBIG) }

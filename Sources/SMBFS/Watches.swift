@@ -30,7 +30,36 @@ struct Watches: Sendable {
     static let filter: CompletionFilter = [.fileName, .dirName, .attributes, .size, .lastWrite]
 }
 
+/// Directories this mount changed something in lately. The server reports this mount's own
+/// changes to its watches too; the kernel already knows them, and dropping its entries would
+/// only make it ask again. Within `window` of a local change, a notification for that
+/// directory drops the listing but leaves the kernel's entries to their timeout, as without
+/// a watch.
+struct LocalChanges: Sendable {
+    private var at: [String: ContinuousClock.Instant] = [:]
+    static let window = Duration.seconds(2)
+
+    mutating func note(_ dir: String, now: ContinuousClock.Instant) {
+        if at[dir] == nil, at.count >= 1024 { at = at.filter { now - $0.value < Self.window } }
+        at[dir] = now
+    }
+
+    func recent(_ dir: String, now: ContinuousClock.Instant) -> Bool {
+        at[dir].map { now - $0 < Self.window } ?? false
+    }
+}
+
 extension Filesystem {
+    /// Something at `path` is being changed through this mount.
+    func changedLocally(_ path: String) {
+        let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
+        localChanges.withLock { $0.note(dir, now: .now) }
+    }
+
+    func changedLocally(ino: UInt64) {
+        if let p = try? path(of: ino) { changedLocally(p) }
+    }
+
     /// Starts watching `dir` (inode `ino`) unless it is watched already; called on each listing.
     /// With the default 1 s timeout a directory is watched once it is listed again (in use: a
     /// tree walked once, by find or rm -rf, costs no watches); with a longer timeout, which
@@ -114,6 +143,9 @@ extension Filesystem {
             try? await share.close(fid)
             return
         }
+        // The first request, and any after a removal, checks that the directory is not being
+        // deleted (below); after additions and modifications alone it cannot be yet.
+        var check = true
         while isCurrent(dir, id: id) {
             let generation = share.generation
             do {
@@ -127,10 +159,11 @@ extension Filesystem {
                 // STATUS_DELETE_PENDING, but not one sent after: asked after the request is
                 // queued, this catches a delete that came while no request was waiting, so the
                 // watch never keeps a deleted directory in existence.
-                if try await share.queryAllInformation(fid).deletePending {
+                if check, try await share.queryAllInformation(fid).deletePending {
                     throw SMBError.status(.deletePending, .changeNotify)
                 }
                 var changes = try await next.value
+                check = changes.map { $0.contains { $0.action == .removed || $0.action == .renamedOldName } } ?? true
                 // Whatever happened while the connection was being replaced went unreported.
                 if share.generation != generation { changes = nil }
                 guard isCurrent(dir, id: id) else { break }
@@ -154,6 +187,7 @@ extension Filesystem {
     /// lookup asks.
     private func changedOnServer(_ dir: String, ino: UInt64, _ changes: [FileNotifyInformation]?) {
         let dropped = dropListing(dir)
+        if changes != nil && localChanges.withLock({ $0.recent(dir, now: .now) }) { return }
         let names = changes.map { Set($0.map(\.fileName)) } ?? Set(dropped?.map(\.name) ?? [])
         logger.debug("changed on the server", metadata: ["path": "\(dir)", "names": "\(names.count)"])
         // The kernel takes the directory's lock for this, which a request waiting on this

@@ -17,6 +17,7 @@ extension Filesystem {
         try writable()
         try Self.validate(name: name)
         let p = Self.join(try path(of: parent), name)
+        changedLocally(p)
         let c = try await share.create(path: p, access: flags.access, disposition: flags.createDisposition,
                                        options: .nonDirectoryFile, attributes: [.archive], durable: true)
         // A file just created has one link, and the QFid answer names it as the directory
@@ -47,6 +48,7 @@ extension Filesystem {
         changed()
         try writable()
         let f = try openFile(handle)
+        changedLocally(ino: f.ino)
         guard let wb = writeBehind else {
             try await share.write(f.fileId, offset: offset, data: data)
             return data.count
@@ -86,6 +88,7 @@ extension Filesystem {
         try writable()
         try Self.validate(name: name)
         let p = Self.join(try path(of: parent), name)
+        changedLocally(p)
         let c = try await share.createDirectory(path: p)
         if let disk = c.diskFileIndex, diskIdIsIndexNumber.load(ordering: .relaxed) == 1 {
             return Entry(name: name, attributes: attributes(path: p, basics: c.basics, fileId: disk))
@@ -104,6 +107,7 @@ extension Filesystem {
         try Self.validate(name: name)
         let dir = try path(of: parent)
         let p = Self.join(dir, name)
+        changedLocally(p)
         if let ino = openInode(at: p) {
             // Open here: POSIX keeps the open descriptors working. Rename it out of the way (as NFS
             // clients do) so the name is free at once, then mark it delete-pending: the server
@@ -132,6 +136,7 @@ extension Filesystem {
         try writable()
         try Self.validate(name: name)
         let p = Self.join(try path(of: parent), name)
+        changedLocally(p)
         // A watch's open would keep the directory in existence (delete pending) until closed.
         await stopWatches(under: p)
         try await delete(path: p, directory: true)
@@ -174,6 +179,8 @@ extension Filesystem {
         let from = Self.join(try path(of: parent), name)
         let to = Self.join(try path(of: newParent), newName)
         if from == to { return }
+        changedLocally(from)
+        changedLocally(to)
         // The server refuses to rename a directory with handles open below it, this client's
         // watches included.
         await stopWatches(under: from)
@@ -186,6 +193,7 @@ extension Filesystem {
     public func setattr(_ ino: UInt64, _ changes: AttributeChanges, handle: UInt64?) async throws -> Attributes {
         changed()
         let p = try path(of: ino)
+        changedLocally(p)
         await writeBehind?.settle(ino: ino)
         if !options.ignoreChown {
             if let uid = changes.uid, uid != options.ownership.uid { throw FSError(EPERM) }
