@@ -10,8 +10,10 @@ extension Connection {
     /// opened"), each signed on its own, padding included. Returns the responses in order; the
     /// server may answer them in one frame or several.
     /// `charges`: CreditCharge of each part (default 1), for outputs above 64 KiB (3.2.4.1.5).
+    /// `related`: each part after the first works on the open the one before it made or used
+    /// (SMB2_FLAGS_RELATED_OPERATIONS); unrelated parts name their FileId themselves.
     func sendCompound(_ parts: [(command: Command, body: [UInt8])], charges: [Int]? = nil,
-                      treeId: UInt32) async throws -> [Response] {
+                      related: Bool = true, treeId: UInt32) async throws -> [Response] {
         guard !parts.isEmpty else { return [] }
         let multi = headerContext(charge: 1).multiCredit
         let charge = parts.indices.map { multi ? max(1, charges?[$0] ?? 1) : 1 }
@@ -32,7 +34,7 @@ extension Connection {
             header.messageId = ids[i]
             header.treeId = treeId
             header.sessionId = sid
-            if i > 0 { header.flags.insert(.relatedOperations) }
+            if i > 0 && related { header.flags.insert(.relatedOperations) }
             if signer != nil && sid != 0 { header.flags.insert(.signed) }
             var w = WireWriter(capacity: Header.size + part.body.count + 8)
             header.encode(into: &w)

@@ -450,21 +450,32 @@ public final class Share: Sendable {
     /// one round trip; the open lives only inside the compound. Returns the middle response.
     private func compound(path: String, access: AccessMask, options: CreateOptions, _ command: Command,
                           allowing: Set<NTStatus> = [], _ body: [UInt8]) async throws -> Response {
+        try await compound(path: path, access: access, options: options, [(command, body)], allowing: allowing)[0]
+    }
+
+    /// CREATE + `requests` on that open, in order + CLOSE as one compound; the responses to
+    /// `requests`, each a success or a status in `allowing`.
+    private func compound(path: String, access: AccessMask, options: CreateOptions,
+                          _ requests: [(command: Command, body: [UInt8])],
+                          allowing: Set<NTStatus> = []) async throws -> [Response] {
         let names = self.names
         return try await link.perform { b in
             var create = CreateRequest(name: ShareConnection.wireName(path, names), desiredAccess: access)
             create.createDisposition = .open
             create.createOptions = options
             create.shareAccess = .all
-            let rs = try await b.connection.sendCompound([(.create, create.encodeBody()), (command, body),
-                                                          (.close, CloseRequest(fileId: .related).encodeBody())],
+            let rs = try await b.connection.sendCompound([(.create, create.encodeBody())] + requests
+                                                         + [(.close, CloseRequest(fileId: .related).encodeBody())],
                                                          treeId: b.treeId)
-            guard rs.count == 3 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
+            guard rs.count == requests.count + 2 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
             // A failed CREATE fails the related requests after it with the same status.
             guard rs[0].header.status == .success else { throw SMBError.status(rs[0].header.status, .create) }
-            let s = rs[1].header.status
-            guard s == .success || allowing.contains(s) else { throw SMBError.status(s, command) }
-            return rs[1]
+            let answers = Array(rs[1...requests.count])
+            for (r, q) in zip(answers, requests) {
+                let s = r.header.status
+                guard s == .success || allowing.contains(s) else { throw SMBError.status(s, q.command) }
+            }
+            return answers
         }
     }
 
@@ -496,6 +507,42 @@ public final class Share: Sendable {
         let r = try await compound(path: path, access: [.readAttributes, .synchronize], options: options, .queryInfo,
                                    allowing: [.bufferOverflow], query.encodeBody())
         let buf = try decode("QUERY_INFO") { try OutputBufferResponse.decode(message: r.message, command: .queryInfo, maxLength: UInt32(len)) }
+        return try decode("QUERY_INFO") { try FileAllInformation.decode(buf) }
+    }
+
+    /// SET_INFO on an open file and its attributes after it, in one round trip: the two requests
+    /// go as one unrelated compound, processed in order (MS-SMB2 3.3.5.2.7.1).
+    public func setInfoAndQuery(_ fileId: FileId, _ info: FileSetInformation) async throws -> FileAllInformation {
+        let len = 4096
+        let rs = try await link.perform { b in
+            let fid = try await self.link.serverId(fileId, on: b)
+            let set = SetInfoRequest(fileInfoClass: info.fileInfoClass, fileId: fid, buffer: info.encode()).encodeBody()
+            let query = QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.fileAllInformation.rawValue,
+                                         outputBufferLength: UInt32(len), fileId: fid).encodeBody()
+            return try await b.connection.sendCompound([(.setInfo, set), (.queryInfo, query)], related: false, treeId: b.treeId)
+        }
+        guard rs.count == 2 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
+        guard rs[0].header.status == .success else { throw SMBError.status(rs[0].header.status, .setInfo) }
+        try decode("SET_INFO") { try SetInfoRequest.decodeResponse(message: rs[0].message) }
+        let q = rs[1].header.status
+        guard q == .success || q == .bufferOverflow else { throw SMBError.status(q, .queryInfo) }
+        let buf = try decode("QUERY_INFO") { try OutputBufferResponse.decode(message: rs[1].message, command: .queryInfo, maxLength: UInt32(len)) }
+        return try decode("QUERY_INFO") { try FileAllInformation.decode(buf) }
+    }
+
+    /// SET_INFO on `path` and the attributes after it, in one round trip (CREATE + SET_INFO +
+    /// QUERY_INFO + CLOSE): utimes and truncate by path answer the kernel without a second trip.
+    public func setInfoAndQuery(path: String, access: AccessMask, _ info: FileSetInformation) async throws -> FileAllInformation {
+        let len = 4096
+        let set = SetInfoRequest(fileInfoClass: info.fileInfoClass, fileId: .related, buffer: info.encode()).encodeBody()
+        let query = QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.fileAllInformation.rawValue,
+                                     outputBufferLength: UInt32(len), fileId: .related).encodeBody()
+        // STATUS_BUFFER_OVERFLOW is the QUERY_INFO's: a long name that did not fit, the rest is there.
+        let rs = try await compound(path: path, access: access.union(.readAttributes), options: [],
+                                    [(.setInfo, set), (.queryInfo, query)], allowing: [.bufferOverflow])
+        guard rs[0].header.status == .success else { throw SMBError.status(rs[0].header.status, .setInfo) }
+        try decode("SET_INFO") { try SetInfoRequest.decodeResponse(message: rs[0].message) }
+        let buf = try decode("QUERY_INFO") { try OutputBufferResponse.decode(message: rs[1].message, command: .queryInfo, maxLength: UInt32(len)) }
         return try decode("QUERY_INFO") { try FileAllInformation.decode(buf) }
     }
 

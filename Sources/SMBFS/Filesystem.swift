@@ -166,6 +166,11 @@ public final class Filesystem: Sendable {
         }
     }
 
+    /// The server's latest attributes of an inode, answered from while it is unreachable.
+    func rememberAttributes(_ a: Attributes) {
+        inodes.withLock { $0.setAttributes(a) }
+    }
+
     func renamed(from: String, to: String) {
         inodes.withLock { $0.rename(from: from, to: to) }
     }
@@ -179,8 +184,13 @@ public final class Filesystem: Sendable {
     /// Opens, queries and closes: the attributes of one path (MS-SMB2 CREATE + QUERY_INFO + CLOSE).
     private func stat(path: String) async throws -> Attributes {
         // FILE_OPEN_REPARSE_POINT: a server-side symlink is opened itself, not followed.
-        let info = try await share.queryAllInformation(path: path, options: .openReparsePoint)
-        let a = attributes(path: path, basics: info.basics, fileId: info.indexNumber, nlink: info.numberOfLinks)
+        await attributes(of: try await share.queryAllInformation(path: path, options: .openReparsePoint), path: path)
+    }
+
+    /// The attributes FileAllInformation of `path` gives (a symlink file shown as a symlink).
+    func attributes(of info: FileAllInformation, path: String) async -> Attributes {
+        var a = attributes(path: path, basics: info.basics, fileId: info.indexNumber, nlink: info.numberOfLinks)
+        if path == options.rootPath { a.ino = InodeTable.rootIno }
         return await resolvingSymlink(a, path: path, reparsePoint: info.basics.fileAttributes.contains(.reparsePoint))
     }
 

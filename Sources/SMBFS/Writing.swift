@@ -225,19 +225,40 @@ extension Filesystem {
                 try await self.share.setInfo(fid, .basic(creation: nil, lastAccess: changes.atime,
                                                          lastWrite: changes.mtime, change: nil, attributes: attrs))
             }
-            if let openFid {
+            let times = FileSetInformation.basic(creation: nil, lastAccess: changes.atime, lastWrite: changes.mtime,
+                                                 change: nil, attributes: nil)
+            if let openFid, changes.mode != nil {
                 // The current DOS attributes matter only when the mode changes.
-                let current = changes.mode == nil ? [] : try await share.queryAllInformation(openFid).basics.fileAttributes
-                try await apply(openFid, current)
-            } else if changes.mode == nil {
-                // Times alone need nothing from the open: one compound round trip.
-                try await share.setInfo(path: p, access: [.readAttributes, .writeAttributes, .synchronize],
-                                        .basic(creation: nil, lastAccess: changes.atime, lastWrite: changes.mtime,
-                                               change: nil, attributes: nil))
+                try await apply(openFid, try await share.queryAllInformation(openFid).basics.fileAttributes)
             } else {
-                try await share.withOpen(path: p, access: [.readAttributes, .writeAttributes, .synchronize]) { c in
-                    try await apply(c.fileId, c.basics.fileAttributes)
+                // Times alone need nothing from the open, and the attributes to answer with come
+                // in the same round trip (futimens, touch, tar, cp -p).
+                let info: FileAllInformation
+                if let openFid {
+                    info = try await share.setInfoAndQuery(openFid, times)
+                } else if changes.mode == nil {
+                    info = try await share.setInfoAndQuery(path: p, access: [.readAttributes, .writeAttributes, .synchronize], times)
+                } else {
+                    try await share.withOpen(path: p, access: [.readAttributes, .writeAttributes, .synchronize]) { c in
+                        try await apply(c.fileId, c.basics.fileAttributes)
+                    }
+                    return try await getattr(ino)
                 }
+                let a = await attributes(of: info, path: p)
+                if a.ino == ino {
+                    rememberAttributes(a)
+                    return a
+                }
+            }
+        }
+        // Through a handle this client has open on the file (fchown, fchmod) the server need
+        // not find the path again.
+        if let fid = openFileId(ino: ino) {
+            await writeBehind?.settle(ino: ino)
+            let a = await attributes(of: try await share.queryAllInformation(fid), path: p)
+            if a.ino == ino {
+                rememberAttributes(a)
+                return a
             }
         }
         return try await getattr(ino)
