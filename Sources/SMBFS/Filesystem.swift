@@ -88,6 +88,9 @@ public final class Filesystem: Sendable {
     /// yet, 1 yes, -1 no (MS-SMB2 leaves it to the server; checked on the first create).
     let diskIdIsIndexNumber = Atomic<Int8>(0)
 
+    /// When the server last gave each directory's attributes (see `getattr`).
+    private let freshDirectories = Mutex<[UInt64: (at: ContinuousClock.Instant, mutation: UInt64)]>([:])
+
     /// Directories this mount changed something in lately (Watches.swift).
     let localChanges = Mutex(LocalChanges())
 
@@ -206,17 +209,42 @@ public final class Filesystem: Sendable {
                 a = try await self.stat(path: p)
             }
             self.inodes.withLock { $0.setAttributes(a) }
+            self.markFresh(a)
             return a
         }
         return Entry(name: name, attributes: a)
     }
 
     public func getattr(_ ino: UInt64) async throws -> Attributes {
+        let known = inodes.withLock { $0.attributes(of: ino) }
+        // The kernel asks again for a directory it has just listed (reading a directory
+        // invalidates its atime); attributes the server gave within the timeout, with nothing
+        // changed through the mount since, answer that as the kernel's own cache would.
+        if let known, known.kind == .directory, isFresh(directory: ino) { return known }
         // While the server is unreachable, what is known is answered at once (desktops and `ls`
         // must not hang); hard mounts wait only for what is not known.
-        try await answer(known: inodes.withLock({ $0.attributes(of: ino) })) {
+        return try await answer(known: known) {
             try await self.fetchAttributes(ino)
         }
+    }
+
+    /// Directory attributes the server gave, when, and at which mutation count.
+    func markFresh(_ a: Attributes, at: ContinuousClock.Instant = .now) {
+        guard a.kind == .directory, options.attributeTimeout > 0 else { return }
+        let mutation = mutations.load(ordering: .relaxed)
+        freshDirectories.withLock { f in
+            if f.count >= 4096 { f.removeAll() }
+            f[a.ino] = (at, mutation)
+        }
+    }
+
+    func forgetFresh(directory ino: UInt64) {
+        _ = freshDirectories.withLock { $0.removeValue(forKey: ino) }
+    }
+
+    private func isFresh(directory ino: UInt64) -> Bool {
+        guard let f = freshDirectories.withLock({ $0[ino] }) else { return false }
+        return f.mutation == mutations.load(ordering: .relaxed) && ContinuousClock.now - f.at < listingTTL
     }
 
     private func fetchAttributes(_ ino: UInt64) async throws -> Attributes {
@@ -225,6 +253,7 @@ public final class Filesystem: Sendable {
             var a = try await stat(path: try path(of: ino))
             if ino == InodeTable.rootIno { a.ino = ino }
             inodes.withLock { $0.setAttributes(a) }
+            markFresh(a)
             return a
         } catch {
             // A file unlinked while open has no name any more; its open handle still answers.
@@ -258,10 +287,11 @@ public final class Filesystem: Sendable {
     private func loadDirectory(_ dir: String, ino: UInt64, watch: Bool = true) async throws -> [Entry] {
         let mutation = mutations.load(ordering: .relaxed)
         let ttl = listingTTL
-        if ttl > .zero && watch { self.watch(dir, ino: ino) }
         if ttl > .zero, let c = listings.withLock({ $0.fresh(dir, mutation: mutation, now: .now, ttl: ttl) }) {
+            if watch { self.watch(dir, ino: ino, fromServer: false) }
             return c.entries
         }
+        if ttl > .zero && watch { self.watch(dir, ino: ino, fromServer: true) }
         let started = ContinuousClock.now
         let entries = try await readDirectory(dir)
         if ttl > .zero {
@@ -290,6 +320,7 @@ public final class Filesystem: Sendable {
     }
 
     private func readDirectory(_ dir: String) async throws -> [Entry] {
+        let started = ContinuousClock.now
         let list = try await share.listDirectory(path: dir)
         var entries: [Entry] = []
         entries.reserveCapacity(list.count)
@@ -298,6 +329,7 @@ public final class Filesystem: Sendable {
             var a = attributes(path: p, basics: e.basics, fileId: e.fileId)
             // A file with writes still in flight is as long as they will make it.
             if let end = await writeBehind?.extent(a.ino), end > a.size { a.size = end }
+            markFresh(a, at: started)
             entries.append(Entry(name: e.name, attributes: await resolvingSymlink(
                 a, path: p, reparsePoint: e.basics.fileAttributes.contains(.reparsePoint))))
         }

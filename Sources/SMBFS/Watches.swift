@@ -60,11 +60,13 @@ extension Filesystem {
         if let p = try? path(of: ino) { changedLocally(p) }
     }
 
-    /// Starts watching `dir` (inode `ino`) unless it is watched already; called on each listing.
-    /// With the default 1 s timeout a directory is watched once it is listed again (in use: a
-    /// tree walked once, by find or rm -rf, costs no watches); with a longer timeout, which
-    /// would hide changes for longer, from its first listing.
-    func watch(_ dir: String, ino: UInt64) {
+    /// Starts watching `dir` (inode `ino`) unless it is watched already; called on each listing
+    /// read from the server (`fromServer`), and on each answered from the cache, which only
+    /// keeps a watch in use and sends nothing. With the default 1 s timeout a directory is
+    /// watched once the server is asked for it again (in use: a tree walked once, by find or
+    /// rm -rf, costs no watches); with a longer timeout, which would hide changes for longer,
+    /// from its first listing.
+    func watch(_ dir: String, ino: UInt64, fromServer: Bool) {
         guard options.watchDirectories else { return }
         let now = ContinuousClock.now
         let eager = options.attributeTimeout > 1
@@ -73,6 +75,7 @@ extension Filesystem {
                 w.byPath[dir]?.lastUsed = now
                 return (nil, [])
             }
+            guard fromServer else { return (nil, []) }
             if !eager {
                 guard let first = w.listedOnce[dir], now - first < Watches.idle else {
                     if w.listedOnce.count >= Watches.limit * 8 { w.listedOnce = w.listedOnce.filter { now - $0.value < Watches.idle } }
@@ -187,6 +190,7 @@ extension Filesystem {
     /// lookup asks.
     private func changedOnServer(_ dir: String, ino: UInt64, _ changes: [FileNotifyInformation]?) {
         let dropped = dropListing(dir)
+        forgetFresh(directory: ino)
         if changes != nil && localChanges.withLock({ $0.recent(dir, now: .now) }) { return }
         let names = changes.map { Set($0.map(\.fileName)) } ?? Set(dropped?.map(\.name) ?? [])
         logger.debug("changed on the server", metadata: ["path": "\(dir)", "names": "\(names.count)"])
