@@ -88,6 +88,9 @@ public final class Filesystem: Sendable {
     /// yet, 1 yes, -1 no (MS-SMB2 leaves it to the server; checked on the first create).
     let diskIdIsIndexNumber = Atomic<Int8>(0)
 
+    /// Listings being read from the server, by mutation count and path.
+    private let reading = Mutex<[String: Task<[Entry], Error>]>([:])
+
     /// When the server last gave each directory's attributes (see `getattr`).
     private let freshDirectories = Mutex<[UInt64: (at: ContinuousClock.Instant, mutation: UInt64)]>([:])
 
@@ -292,12 +295,24 @@ public final class Filesystem: Sendable {
             return c.entries
         }
         if ttl > .zero && watch { self.watch(dir, ino: ino, fromServer: true) }
-        let started = ContinuousClock.now
-        let entries = try await readDirectory(dir)
-        if ttl > .zero {
-            listings.withLock { $0.store(dir, entries: entries, at: started, mutation: mutation) }
+        // Lookups from several threads (git's preloaded index) may want the same directory at
+        // once: one QUERY_DIRECTORY serves them all.
+        let key = "\(mutation)/" + dir
+        let (task, mine) = reading.withLock { r -> (Task<[Entry], Error>, Bool) in
+            if let t = r[key] { return (t, false) }
+            let t = Task { () async throws -> [Entry] in
+                let started = ContinuousClock.now
+                let entries = try await self.readDirectory(dir)
+                if ttl > .zero {
+                    self.listings.withLock { $0.store(dir, entries: entries, at: started, mutation: mutation) }
+                }
+                return entries
+            }
+            r[key] = t
+            return (t, true)
         }
-        return entries
+        defer { if mine { _ = reading.withLock { $0.removeValue(forKey: key) } } }
+        return try await task.value
     }
 
     /// A lookup answered from the directory's fresh listing, without the server; nil when the

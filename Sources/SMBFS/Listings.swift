@@ -20,10 +20,15 @@ struct ListingCache: Sendable {
     }
 
     private var listings: [String: Listing] = [:]
+    /// Entries held in all listings together.
+    private var held = 0
     /// Lookups per directory that went to the server since `mutation`.
     private var misses: [String: (count: Int, mutation: UInt64, since: ContinuousClock.Instant)] = [:]
 
-    static let limit = 64
+    /// Listings kept (a tree walk such as `git status` comes back to each directory), and
+    /// entries in all of them (about 10 MiB).
+    static let limit = 1024
+    static let entryLimit = 100_000
     /// After this many lookups in one directory within the timeout, one QUERY_DIRECTORY is
     /// cheaper than the lookups still to come (`git status`, `make` walking a tree).
     static let missesBeforeListing = 4
@@ -34,10 +39,13 @@ struct ListingCache: Sendable {
     }
 
     mutating func store(_ dir: String, entries: [Filesystem.Entry], at: ContinuousClock.Instant, mutation: UInt64) {
-        if listings[dir] == nil, listings.count >= Self.limit,
-           let oldest = listings.min(by: { $0.value.at < $1.value.at })?.key {
-            listings.removeValue(forKey: oldest)
+        _ = drop(dir)
+        guard entries.count <= Self.entryLimit else { return }
+        while !listings.isEmpty && (listings.count >= Self.limit || held + entries.count > Self.entryLimit),
+              let oldest = listings.min(by: { $0.value.at < $1.value.at })?.key {
+            _ = drop(oldest)
         }
+        held += entries.count
         var byName: [String: Int] = [:]
         byName.reserveCapacity(entries.count)
         for (i, e) in entries.enumerated() { byName[e.name] = i }
@@ -48,7 +56,9 @@ struct ListingCache: Sendable {
 
     mutating func drop(_ dir: String) -> [Filesystem.Entry]? {
         misses[dir] = nil
-        return listings.removeValue(forKey: dir)?.entries
+        guard let l = listings.removeValue(forKey: dir) else { return nil }
+        held -= l.entries.count
+        return l.entries
     }
 
     func lookup(_ dir: String, name: String, mutation: UInt64, now: ContinuousClock.Instant, ttl: Duration) -> Answer {
