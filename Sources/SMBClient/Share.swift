@@ -364,35 +364,22 @@ public final class Share: Sendable {
     /// fits one response (the second query answers STATUS_NO_MORE_FILES) costs one round trip.
     /// A longer one is read again through an open handle.
     public func listDirectory(path: String) async throws -> [DirectoryEntry] {
-        let names = self.names
         let size = min(maxTransactSize, 2 << 20)
         let charge = (size - 1) / 65536 + 1
-        let complete: [DirectoryEntry]? = try await link.perform { b in
-            var create = CreateRequest(name: ShareConnection.wireName(path, names),
-                                       desiredAccess: [.readData, .readAttributes, .synchronize])
-            create.createDisposition = .open
-            create.createOptions = .directoryFile
-            create.shareAccess = .all
-            let query = { (flags: UInt8) in
-                QueryDirectoryRequest(fileId: .related, outputBufferLength: UInt32(size), flags: flags).encodeBody()
+        let query = { (flags: UInt8) in
+            (Command.queryDirectory, QueryDirectoryRequest(fileId: .related, outputBufferLength: UInt32(size), flags: flags).encodeBody())
+        }
+        let rs = try await compound(openRequest(path, access: [.readData, .readAttributes, .synchronize], options: .directoryFile),
+                                    [query(QueryDirectoryRequest.restartScans), query(0)],
+                                    charges: [charge, charge], allowing: [.noMoreFiles])
+        var complete: [DirectoryEntry]?
+        var all: [DirectoryEntry] = []
+        for r in rs[1...2] {
+            if r.header.status == .noMoreFiles { complete = all; break }
+            let buf = try decode("QUERY_DIRECTORY") {
+                try OutputBufferResponse.decode(message: r.message, command: .queryDirectory, maxLength: UInt32(size))
             }
-            let rs = try await b.connection.sendCompound(
-                [(.create, create.encodeBody()), (.queryDirectory, query(QueryDirectoryRequest.restartScans)),
-                 (.queryDirectory, query(0)), (.close, CloseRequest(fileId: .related).encodeBody())],
-                charges: [1, charge, charge, 1], treeId: b.treeId)
-            guard rs.count == 4 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
-            guard rs[0].header.status == .success else { throw SMBError.status(rs[0].header.status, .create) }
-            var all: [DirectoryEntry] = []
-            for r in rs[1...2] {
-                let s = r.header.status
-                if s == .noMoreFiles { return all }
-                guard s == .success else { throw SMBError.status(s, .queryDirectory) }
-                let buf = try decode("QUERY_DIRECTORY") {
-                    try OutputBufferResponse.decode(message: r.message, command: .queryDirectory, maxLength: UInt32(size))
-                }
-                all += try decode("QUERY_DIRECTORY") { try FileIdBothDirectoryInformation.decodeList(buf) }
-            }
-            return nil
+            all += try decode("QUERY_DIRECTORY") { try FileIdBothDirectoryInformation.decodeList(buf) }
         }
         guard var entries = complete else {
             return try await withOpen(path: path, access: [.readData, .readAttributes, .synchronize],
@@ -436,121 +423,122 @@ public final class Share: Sendable {
     }
 
     public func queryAllInformation(_ fileId: FileId) async throws -> FileAllInformation {
-        let len = 4096
-        // FileAllInformation ends with the name; a long one gives STATUS_BUFFER_OVERFLOW with the fixed part intact.
-        let r = try await call(.queryInfo, fileId: fileId, allowing: [.bufferOverflow]) { fid in
-            QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.fileAllInformation.rawValue,
-                             outputBufferLength: UInt32(len), fileId: fid).encodeBody()
+        let r = try await call(.queryInfo, fileId: fileId, allowing: [.bufferOverflow]) { fid in Self.allInformationQuery(fid) }
+        return try Self.allInformation(from: r)
+    }
+
+    /// QUERY_INFO FileAllInformation, and its answer. FileAllInformation ends with the name; a
+    /// long one gives STATUS_BUFFER_OVERFLOW with the fixed part intact.
+    private static let allInformationLength = 4096
+
+    private static func allInformationQuery(_ fid: FileId) -> [UInt8] {
+        QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.fileAllInformation.rawValue,
+                         outputBufferLength: UInt32(allInformationLength), fileId: fid).encodeBody()
+    }
+
+    private static func allInformation(from r: Response) throws -> FileAllInformation {
+        let s = r.header.status
+        guard s == .success || s == .bufferOverflow else { throw SMBError.status(s, .queryInfo) }
+        let buf = try decode("QUERY_INFO") {
+            try OutputBufferResponse.decode(message: r.message, command: .queryInfo, maxLength: UInt32(allInformationLength))
         }
-        let buf = try decode("QUERY_INFO") { try OutputBufferResponse.decode(message: r.message, command: .queryInfo, maxLength: UInt32(len)) }
         return try decode("QUERY_INFO") { try FileAllInformation.decode(buf) }
     }
 
-    /// CREATE (FILE_OPEN) + one request on that open + CLOSE as one compound (MS-SMB2 3.2.4.1.4):
-    /// one round trip; the open lives only inside the compound. Returns the middle response.
-    private func compound(path: String, access: AccessMask, options: CreateOptions, _ command: Command,
-                          allowing: Set<NTStatus> = [], _ body: [UInt8]) async throws -> Response {
-        try await compound(path: path, access: access, options: options, [(command, body)], allowing: allowing)[0]
+    private static func setInfoRequest(_ fid: FileId, _ info: FileSetInformation) -> [UInt8] {
+        SetInfoRequest(fileInfoClass: info.fileInfoClass, fileId: fid, buffer: info.encode()).encodeBody()
     }
 
-    /// CREATE + `requests` on that open, in order + CLOSE as one compound; the responses to
-    /// `requests`, each a success or a status in `allowing`.
-    private func compound(path: String, access: AccessMask, options: CreateOptions,
-                          _ requests: [(command: Command, body: [UInt8])],
-                          allowing: Set<NTStatus> = []) async throws -> [Response] {
-        let names = self.names
+    private static func checkSetInfo(_ r: Response) throws {
+        guard r.header.status == .success else { throw SMBError.status(r.header.status, .setInfo) }
+        try decode("SET_INFO") { try SetInfoRequest.decodeResponse(message: r.message) }
+    }
+
+    /// `create` + `requests` on that open, in order + CLOSE, as one compound (MS-SMB2 3.2.4.1.4):
+    /// one round trip, the open living only inside it. Returns the CREATE response and then
+    /// those to `requests`, each a success or a status in `allowing`. `charges`: CreditCharge of
+    /// each of `requests` (1 by default).
+    private func compound(_ create: CreateRequest, _ requests: [(command: Command, body: [UInt8])],
+                          charges: [Int]? = nil, allowing: Set<NTStatus> = []) async throws -> [Response] {
+        let all = [(Command.create, create.encodeBody())] + requests
+            + [(Command.close, CloseRequest(fileId: .related).encodeBody())]
+        // Statuses are checked inside `perform`: one that ends the session reconnects and retries.
         return try await link.perform { b in
-            var create = CreateRequest(name: ShareConnection.wireName(path, names), desiredAccess: access)
-            create.createDisposition = .open
-            create.createOptions = options
-            create.shareAccess = .all
-            let rs = try await b.connection.sendCompound([(.create, create.encodeBody())] + requests
-                                                         + [(.close, CloseRequest(fileId: .related).encodeBody())],
+            let rs = try await b.connection.sendCompound(all, charges: [1] + (charges ?? requests.map { _ in 1 }) + [1],
                                                          treeId: b.treeId)
-            guard rs.count == requests.count + 2 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
+            guard rs.count == all.count else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
             // A failed CREATE fails the related requests after it with the same status.
             guard rs[0].header.status == .success else { throw SMBError.status(rs[0].header.status, .create) }
-            let answers = Array(rs[1...requests.count])
-            for (r, q) in zip(answers, requests) {
+            for (r, q) in zip(rs.dropFirst(), requests) {
                 let s = r.header.status
                 guard s == .success || allowing.contains(s) else { throw SMBError.status(s, q.command) }
             }
-            return answers
+            return Array(rs.dropLast())
         }
+    }
+
+    /// CREATE (FILE_OPEN) of `path` + `requests` + CLOSE; the responses to `requests`.
+    private func compound(path: String, access: AccessMask, options: CreateOptions,
+                          _ requests: [(command: Command, body: [UInt8])],
+                          allowing: Set<NTStatus> = []) async throws -> [Response] {
+        Array(try await compound(openRequest(path, access: access, options: options), requests, allowing: allowing).dropFirst())
+    }
+
+    private func openRequest(_ path: String, access: AccessMask, options: CreateOptions) -> CreateRequest {
+        var create = CreateRequest(name: wireName(path), desiredAccess: access)
+        create.createDisposition = .open
+        create.createOptions = options
+        create.shareAccess = .all
+        return create
     }
 
     /// mkdir: CREATE (FILE_CREATE, a directory) + CLOSE as one compound; the CREATE response
     /// (with its QFid context) describes the new directory.
     public func createDirectory(path: String) async throws -> CreateResponse {
-        let names = self.names
-        return try await link.perform { b in
-            var create = CreateRequest(name: ShareConnection.wireName(path, names), desiredAccess: [.readAttributes, .synchronize])
-            create.createDisposition = .create
-            create.createOptions = .directoryFile
-            create.fileAttributes = .directory
-            create.shareAccess = .all
-            create.contexts = [CreateContext(name: CreateResponse.queryOnDiskIdName, data: [])]
-            let rs = try await b.connection.sendCompound([(.create, create.encodeBody()),
-                                                          (.close, CloseRequest(fileId: .related).encodeBody())],
-                                                         treeId: b.treeId)
-            guard rs.count == 2 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
-            guard rs[0].header.status == .success else { throw SMBError.status(rs[0].header.status, .create) }
-            return try decode("CREATE") { try CreateResponse.decode(message: rs[0].message) }
-        }
+        var create = openRequest(path, access: [.readAttributes, .synchronize], options: .directoryFile)
+        create.createDisposition = .create
+        create.fileAttributes = .directory
+        create.contexts = [CreateContext(name: CreateResponse.queryOnDiskIdName, data: [])]
+        let rs = try await compound(create, [])
+        return try decode("CREATE") { try CreateResponse.decode(message: rs[0].message) }
     }
 
     /// The attributes of `path` in one round trip (CREATE + QUERY_INFO + CLOSE).
     public func queryAllInformation(path: String, options: CreateOptions = []) async throws -> FileAllInformation {
-        let len = 4096
-        let query = QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.fileAllInformation.rawValue,
-                                     outputBufferLength: UInt32(len), fileId: .related)
-        let r = try await compound(path: path, access: [.readAttributes, .synchronize], options: options, .queryInfo,
-                                   allowing: [.bufferOverflow], query.encodeBody())
-        let buf = try decode("QUERY_INFO") { try OutputBufferResponse.decode(message: r.message, command: .queryInfo, maxLength: UInt32(len)) }
-        return try decode("QUERY_INFO") { try FileAllInformation.decode(buf) }
+        let rs = try await compound(path: path, access: [.readAttributes, .synchronize], options: options,
+                                    [(.queryInfo, Self.allInformationQuery(.related))], allowing: [.bufferOverflow])
+        return try Self.allInformation(from: rs[0])
     }
 
     /// SET_INFO on an open file and its attributes after it, in one round trip: the two requests
     /// go as one unrelated compound, processed in order (MS-SMB2 3.3.5.2.7.1).
     public func setInfoAndQuery(_ fileId: FileId, _ info: FileSetInformation) async throws -> FileAllInformation {
-        let len = 4096
-        let rs = try await link.perform { b in
+        try await link.perform { b in
             let fid = try await self.link.serverId(fileId, on: b)
-            let set = SetInfoRequest(fileInfoClass: info.fileInfoClass, fileId: fid, buffer: info.encode()).encodeBody()
-            let query = QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.fileAllInformation.rawValue,
-                                         outputBufferLength: UInt32(len), fileId: fid).encodeBody()
-            return try await b.connection.sendCompound([(.setInfo, set), (.queryInfo, query)], related: false, treeId: b.treeId)
+            let rs = try await b.connection.sendCompound([(.setInfo, Self.setInfoRequest(fid, info)),
+                                                          (.queryInfo, Self.allInformationQuery(fid))],
+                                                         related: false, treeId: b.treeId)
+            guard rs.count == 2 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
+            try Self.checkSetInfo(rs[0])
+            return try Self.allInformation(from: rs[1])
         }
-        guard rs.count == 2 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
-        guard rs[0].header.status == .success else { throw SMBError.status(rs[0].header.status, .setInfo) }
-        try decode("SET_INFO") { try SetInfoRequest.decodeResponse(message: rs[0].message) }
-        let q = rs[1].header.status
-        guard q == .success || q == .bufferOverflow else { throw SMBError.status(q, .queryInfo) }
-        let buf = try decode("QUERY_INFO") { try OutputBufferResponse.decode(message: rs[1].message, command: .queryInfo, maxLength: UInt32(len)) }
-        return try decode("QUERY_INFO") { try FileAllInformation.decode(buf) }
     }
 
     /// SET_INFO on `path` and the attributes after it, in one round trip (CREATE + SET_INFO +
     /// QUERY_INFO + CLOSE): utimes and truncate by path answer the kernel without a second trip.
     public func setInfoAndQuery(path: String, access: AccessMask, _ info: FileSetInformation) async throws -> FileAllInformation {
-        let len = 4096
-        let set = SetInfoRequest(fileInfoClass: info.fileInfoClass, fileId: .related, buffer: info.encode()).encodeBody()
-        let query = QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.fileAllInformation.rawValue,
-                                     outputBufferLength: UInt32(len), fileId: .related).encodeBody()
-        // STATUS_BUFFER_OVERFLOW is the QUERY_INFO's: a long name that did not fit, the rest is there.
+        // STATUS_BUFFER_OVERFLOW is the QUERY_INFO's (checked again below for the SET_INFO).
         let rs = try await compound(path: path, access: access.union(.readAttributes), options: [],
-                                    [(.setInfo, set), (.queryInfo, query)], allowing: [.bufferOverflow])
-        guard rs[0].header.status == .success else { throw SMBError.status(rs[0].header.status, .setInfo) }
-        try decode("SET_INFO") { try SetInfoRequest.decodeResponse(message: rs[0].message) }
-        let buf = try decode("QUERY_INFO") { try OutputBufferResponse.decode(message: rs[1].message, command: .queryInfo, maxLength: UInt32(len)) }
-        return try decode("QUERY_INFO") { try FileAllInformation.decode(buf) }
+                                    [(.setInfo, Self.setInfoRequest(.related, info)),
+                                     (.queryInfo, Self.allInformationQuery(.related))], allowing: [.bufferOverflow])
+        try Self.checkSetInfo(rs[0])
+        return try Self.allInformation(from: rs[1])
     }
 
     /// SET_INFO on `path` in one round trip (CREATE + SET_INFO + CLOSE), e.g. a delete disposition.
     public func setInfo(path: String, access: AccessMask, options: CreateOptions = [], _ info: FileSetInformation) async throws {
-        let body = SetInfoRequest(fileInfoClass: info.fileInfoClass, fileId: .related, buffer: info.encode()).encodeBody()
-        let r = try await compound(path: path, access: access, options: options, .setInfo, body)
-        try decode("SET_INFO") { try SetInfoRequest.decodeResponse(message: r.message) }
+        let rs = try await compound(path: path, access: access, options: options, [(.setInfo, Self.setInfoRequest(.related, info))])
+        try Self.checkSetInfo(rs[0])
     }
 
     public func queryFullSize(_ fileId: FileId) async throws -> FileFsFullSizeInformation {

@@ -195,8 +195,7 @@ public final class Filesystem: Sendable {
 
     /// The attributes FileAllInformation of `path` gives (a symlink file shown as a symlink).
     func attributes(of info: FileAllInformation, path: String) async -> Attributes {
-        var a = attributes(path: path, basics: info.basics, fileId: info.indexNumber, nlink: info.numberOfLinks)
-        if path == options.rootPath { a.ino = InodeTable.rootIno }
+        let a = attributes(path: path, basics: info.basics, fileId: info.indexNumber, nlink: info.numberOfLinks)
         return await resolvingSymlink(a, path: path, reparsePoint: info.basics.fileAttributes.contains(.reparsePoint))
     }
 
@@ -321,17 +320,17 @@ public final class Filesystem: Sendable {
         let ttl = listingTTL
         guard ttl > .zero else { return nil }
         let mutation = mutations.load(ordering: .relaxed)
-        func answer() throws -> Entry? {
+        func fromListing() throws -> Entry? {
             switch listings.withLock({ $0.lookup(dir, name: name, mutation: mutation, now: .now, ttl: ttl) }) {
             case .found(let e): return e
             case .absent: throw FSError(ENOENT)
             case .unknown: return nil
             }
         }
-        if let e = try answer() { return e }
+        if let e = try fromListing() { return e }
         guard listings.withLock({ $0.missed(dir, mutation: mutation, now: .now, ttl: ttl) }) else { return nil }
         guard (try? await loadDirectory(dir, ino: ino, watch: false)) != nil else { return nil }
-        return try answer()
+        return try fromListing()
     }
 
     private func readDirectory(_ dir: String) async throws -> [Entry] {

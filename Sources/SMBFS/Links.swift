@@ -67,7 +67,6 @@ extension Filesystem {
     }
 
     public func symlink(parent: UInt64, name: String, target: [UInt8]) async throws -> Entry {
-        changed()
         if options.readOnly { throw FSError(EROFS) }
         try Self.validate(name: name)
         guard !target.isEmpty else { throw FSError(ENOENT) }
@@ -85,7 +84,6 @@ extension Filesystem {
 
     /// link(2): FileLinkInformation on the existing file (MS-FSCC 2.4.27.2).
     public func link(_ ino: UInt64, newParent: UInt64, newName: String) async throws -> Entry {
-        changed()
         if options.readOnly { throw FSError(EROFS) }
         try Self.validate(name: newName)
         let from = try path(of: ino)

@@ -15,7 +15,6 @@ extension Filesystem {
     /// write otherwise. Returns the bytes copied, fewer than asked at the source's end.
     public func copyFileRange(from inHandle: UInt64, offset inOffset: UInt64, to outHandle: UInt64,
                               offset outOffset: UInt64, length: UInt64) async throws -> UInt64 {
-        changed()
         try writable()
         changedLocally(ino: try openFile(outHandle).ino)
         let src = try await settledFileId(inHandle)
@@ -46,7 +45,6 @@ extension Filesystem {
     /// Mode 0 makes the file at least offset+length long; PUNCH_HOLE|KEEP_SIZE zeroes the range
     /// with FSCTL_SET_ZERO_DATA (MS-FSCC 2.3.67), which frees it on a sparse file. Others: EOPNOTSUPP.
     public func fallocate(handle: UInt64, mode: Int32, offset: UInt64, length: UInt64) async throws {
-        changed()
         try writable()
         changedLocally(ino: try openFile(handle).ino)
         let fid = try await settledFileId(handle)

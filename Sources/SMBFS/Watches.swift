@@ -50,14 +50,16 @@ struct LocalChanges: Sendable {
 }
 
 extension Filesystem {
-    /// Something at `path` is being changed through this mount.
+    /// Something at `path` is being changed through this mount: cached listings are stale, and
+    /// the server's reports of it for a while are this mount's own.
     func changedLocally(_ path: String) {
+        changed()
         let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
         localChanges.withLock { $0.note(dir, now: .now) }
     }
 
     func changedLocally(ino: UInt64) {
-        if let p = try? path(of: ino) { changedLocally(p) }
+        if let p = try? path(of: ino) { changedLocally(p) } else { changed() }
     }
 
     /// Starts watching `dir` (inode `ino`) unless it is watched already; called on each listing
@@ -78,7 +80,7 @@ extension Filesystem {
             guard fromServer else { return (nil, []) }
             if !eager {
                 guard let first = w.listedOnce[dir], now - first < Watches.idle else {
-                    if w.listedOnce.count >= Watches.limit * 8 { w.listedOnce = w.listedOnce.filter { now - $0.value < Watches.idle } }
+                    // Bounded: a tree walk lists many directories once.
                     if w.listedOnce.count >= Watches.limit * 8 { w.listedOnce.removeAll() }
                     w.listedOnce[dir] = now
                     return (nil, [])
@@ -109,20 +111,14 @@ extension Filesystem {
     func stopWatches(under path: String) async {
         let prefix = path + "/"
         let closing = watches.withLock { w -> [FileId] in
-            let gone = w.byPath.keys.filter { $0 == path || $0.hasPrefix(prefix) || path.isEmpty }
+            let gone = w.byPath.keys.filter { path.isEmpty || $0 == path || $0.hasPrefix(prefix) }
             return gone.compactMap { w.byPath.removeValue(forKey: $0)?.fileId }
         }
         for f in closing { try? await share.close(f) }
     }
 
-    /// Stops every watch (unmount).
-    func stopAllWatches() async {
-        let closing = watches.withLock { w -> [FileId] in
-            defer { w.byPath.removeAll() }
-            return w.byPath.values.compactMap(\.fileId)
-        }
-        for f in closing { try? await share.close(f) }
-    }
+    /// Stops every watch (unmount): the share root is above them all.
+    func stopAllWatches() async { await stopWatches(under: "") }
 
     private func isCurrent(_ dir: String, id: UInt64) -> Bool {
         watches.withLock { $0.byPath[dir]?.id == id }

@@ -13,7 +13,6 @@ extension Filesystem {
 
     /// creat(2) / open(O_CREAT): CREATE with FILE_CREATE, FILE_OVERWRITE_IF or FILE_OPEN_IF.
     public func create(parent: UInt64, name: String, flags: OpenFlags) async throws -> (Entry, UInt64) {
-        changed()
         try writable()
         try Self.validate(name: name)
         let p = Self.join(try path(of: parent), name)
@@ -45,7 +44,6 @@ extension Filesystem {
     /// write(2). With write-behind the write is acknowledged once it is queued (memory bounded);
     /// a failure is reported by the handle's next write, fsync or close.
     public func write(handle: UInt64, offset: UInt64, data: [UInt8]) async throws -> Int {
-        changed()
         try writable()
         let f = try openFile(handle)
         changedLocally(ino: f.ino)
@@ -62,7 +60,7 @@ extension Filesystem {
             } catch {
                 await wb.end(id, error: error)
             }
-            self.changed()
+            self.changedLocally(ino: f.ino)
         }
         return data.count
     }
@@ -84,7 +82,6 @@ extension Filesystem {
     }
 
     public func mkdir(parent: UInt64, name: String) async throws -> Entry {
-        changed()
         try writable()
         try Self.validate(name: name)
         let p = Self.join(try path(of: parent), name)
@@ -102,7 +99,6 @@ extension Filesystem {
     /// fails at CLOSE would be silent. A file with the DOS read-only attribute cannot be deleted;
     /// POSIX lets the directory's writer delete it, so the attribute is cleared first, as cifs does.
     public func unlink(parent: UInt64, name: String) async throws {
-        changed()
         try writable()
         try Self.validate(name: name)
         let dir = try path(of: parent)
@@ -132,7 +128,6 @@ extension Filesystem {
     }
 
     public func rmdir(parent: UInt64, name: String) async throws {
-        changed()
         try writable()
         try Self.validate(name: name)
         let p = Self.join(try path(of: parent), name)
@@ -172,7 +167,6 @@ extension Filesystem {
     /// (MS-SMB2 2.2.39, MS-FSCC 2.4.37.2). With ReplaceIfExists the server replaces an existing
     /// file in one step, which is what save-by-rename needs.
     public func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, noReplace: Bool) async throws {
-        changed()
         try writable()
         try Self.validate(name: name)
         try Self.validate(name: newName)
@@ -191,7 +185,6 @@ extension Filesystem {
     /// setattr: size (FileEndOfFileInformation), times and the read-only attribute
     /// (FileBasicInformation); ownership cannot be changed on an SMB share.
     public func setattr(_ ino: UInt64, _ changes: AttributeChanges, handle: UInt64?) async throws -> Attributes {
-        changed()
         let p = try path(of: ino)
         changedLocally(p)
         await writeBehind?.settle(ino: ino)

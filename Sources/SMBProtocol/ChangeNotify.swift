@@ -71,24 +71,14 @@ public struct FileNotifyInformation: Sendable, Equatable {
     /// NextEntryOffset, Action, FileNameLength before FileName.
     static let fixedSize = 12
 
+    /// Entries are 4-byte aligned (MS-FSCC 2.7.1).
     public static func decodeList(_ b: [UInt8]) throws -> [FileNotifyInformation] {
-        var out: [FileNotifyInformation] = []
-        var pos = 0
-        guard !b.isEmpty else { return out }
-        while true {
-            var r = WireReader(b)
-            try r.seek(to: pos)
-            let next = Int(try r.u32())
+        try ChainedEntries.decode(b, alignment: 4, "CHANGE_NOTIFY") { r, _ in
             let action = Action(rawValue: try r.u32())
             let nameLength = Int(try r.u32())
             let name = try UTF16LE.decode(try r.read(nameLength))
-            out.append(FileNotifyInformation(action: action, fileName: name))
-            if next == 0 { break }
-            // Entries are 4-byte aligned and each starts after the previous one's fixed part.
-            guard next >= fixedSize, next % 4 == 0, next <= b.count - pos else { throw ProtocolError.badOffset(next) }
-            pos += next
+            return (FileNotifyInformation(action: action, fileName: name), fixedSize + nameLength)
         }
-        return out
     }
 
     public func encode() -> [UInt8] {

@@ -102,26 +102,18 @@ public struct CreateContext: Sendable, Equatable {
     static let maxContexts = 32
 
     static func decodeList(_ b: [UInt8]) throws -> [CreateContext] {
-        var out: [CreateContext] = []
-        var pos = 0
-        while true {
-            guard out.count < maxContexts else { throw ProtocolError.unexpected("CREATE: too many create contexts") }
-            var r = WireReader(b)
-            try r.seek(to: pos)
-            let next = Int(try r.u32())
+        // Name and data offsets are from the context's start; the next context starts past
+        // this one's 16-byte fixed part (MS-SMB2 2.2.13.2).
+        try ChainedEntries.decode(b, limit: maxContexts, "CREATE contexts") { r, start in
             let nameOffset = Int(try r.u16())
             let nameLength = Int(try r.u16())
             try r.skip(2)
             let dataOffset = Int(try r.u16())
             let dataLength = Int(try r.u32())
-            let name = try r.slice(offset: pos + nameOffset, length: nameLength)
-            let data = dataLength == 0 ? [] : try r.slice(offset: pos + dataOffset, length: dataLength)
-            out.append(CreateContext(name: name, data: data))
-            if next == 0 { break }
-            guard next >= 16 else { throw ProtocolError.badOffset(next) }
-            pos += next
+            let name = try r.slice(offset: start + nameOffset, length: nameLength)
+            let data = dataLength == 0 ? [] : try r.slice(offset: start + dataOffset, length: dataLength)
+            return (CreateContext(name: name, data: data), 16)
         }
-        return out
     }
 }
 

@@ -77,14 +77,8 @@ public struct FileFullEaInformation: Sendable, Equatable {
 
     /// Decodes QUERY_INFO FileFullEaInformation output. An empty buffer is an empty list.
     public static func decodeList(_ b: [UInt8]) throws -> [FileFullEaInformation] {
-        var out: [FileFullEaInformation] = []
-        guard !b.isEmpty else { return out }
-        var pos = 0
-        while true {
-            guard out.count < maxEntries else { throw ProtocolError.unexpected("EA list: more than \(maxEntries) entries") }
-            var r = WireReader(b)
-            try r.seek(to: pos)
-            let next = Int(try r.u32())
+        // Each entry starts after the previous one's end (MS-FSCC 2.4.15).
+        try ChainedEntries.decode(b, limit: maxEntries, "EA list") { r, _ in
             let flags = try r.u8()
             let nameLength = Int(try r.u8())
             let valueLength = Int(try r.u16())
@@ -94,14 +88,8 @@ public struct FileFullEaInformation: Sendable, Equatable {
             guard !nameBytes.contains(0), let name = String(validating: nameBytes, as: UTF8.self) else {
                 throw ProtocolError.invalidString
             }
-            out.append(FileFullEaInformation(name: name, value: value, flags: flags))
-            if next == 0 { break }
-            // The next entry starts after this one's end and inside the buffer.
-            let entryLength = fixedSize + nameLength + 1 + valueLength
-            guard next >= entryLength, next <= b.count - pos else { throw ProtocolError.badOffset(next) }
-            pos += next
+            return (FileFullEaInformation(name: name, value: value, flags: flags), fixedSize + nameLength + 1 + valueLength)
         }
-        return out
     }
 }
 

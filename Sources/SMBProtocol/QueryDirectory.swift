@@ -73,13 +73,9 @@ public enum FileIdBothDirectoryInformation {
     static let fixedSize = 104
 
     public static func decodeList(_ b: [UInt8]) throws -> [DirectoryEntry] {
-        var out: [DirectoryEntry] = []
-        var pos = 0
-        guard !b.isEmpty else { return out }
-        while true {
-            var r = WireReader(b)
-            try r.seek(to: pos)
-            let next = Int(try r.u32())
+        // Entries are 8-byte aligned (MS-FSCC 2.4.17); each is checked only to start past the
+        // previous one's fixed part.
+        try ChainedEntries.decode(b, "QUERY_DIRECTORY") { r, _ in
             try r.skip(4)                                       // FileIndex
             // Directory entries put EndOfFile before AllocationSize (MS-FSCC 2.4.17), unlike CREATE.
             let c = FileTime(rawValue: try r.u64())
@@ -95,12 +91,7 @@ public enum FileIdBothDirectoryInformation {
             try r.skip(4 + 1 + 1 + 24 + 2)                      // EaSize, ShortNameLength, Reserved1, ShortName, Reserved2
             let fileId = try r.u64()
             let nameBytes = try r.read(nameLength)
-            out.append(DirectoryEntry(name: try UTF16LE.decode(nameBytes), basics: basics, fileId: fileId))
-            if next == 0 { break }
-            // Entries are 8-byte aligned and never overlap the previous one's fixed part.
-            guard next >= fixedSize, next <= b.count - pos else { throw ProtocolError.badOffset(next) }
-            pos += next
+            return (DirectoryEntry(name: try UTF16LE.decode(nameBytes), basics: basics, fileId: fileId), fixedSize)
         }
-        return out
     }
 }

@@ -93,6 +93,31 @@ public struct WireWriter {
 }
 
 /// UTF-16LE, the encoding of every name on the wire (MS-SMB2 2.2.13 etc.).
+/// Entries chained by a leading 32-bit NextEntryOffset, 0 on the last, as directory entries
+/// (MS-FSCC 2.4), EAs (2.4.15), change notifications (2.7.1) and create contexts (MS-SMB2
+/// 2.2.13.2) are. `entry` reads one, the reader just past its NextEntryOffset and `start` its
+/// offset, and returns it with its own length: the next entry must begin past that, on an
+/// `alignment` boundary, inside the buffer. More than `limit` entries is an error; an empty
+/// buffer holds none.
+public enum ChainedEntries {
+    public static func decode<T>(_ b: [UInt8], alignment: Int = 1, limit: Int = .max, _ what: String,
+                                 _ entry: (inout WireReader, _ start: Int) throws -> (T, length: Int)) throws -> [T] {
+        var out: [T] = []
+        guard !b.isEmpty else { return out }
+        var pos = 0
+        while true {
+            guard out.count < limit else { throw ProtocolError.unexpected("\(what): more than \(limit) entries") }
+            var r = WireReader(b, position: pos)
+            let next = Int(try r.u32())
+            let (value, length) = try entry(&r, pos)
+            out.append(value)
+            if next == 0 { return out }
+            guard next >= length, next % alignment == 0, next <= b.count - pos else { throw ProtocolError.badOffset(next) }
+            pos += next
+        }
+    }
+}
+
 public enum UTF16LE {
     public static func encode(_ s: String) -> [UInt8] {
         var out: [UInt8] = []
