@@ -61,38 +61,28 @@ public final class Filesystem: Sendable {
     public let share: Share
     public let options: Options
     let logger: Logger
-    private let inodes: Mutex<InodeTable>
+    let inodes: Mutex<InodeTable>
     let handles = Mutex(Handles())
     let lastStatfs = Mutex<FSStats?>(nil)
     /// Byte-range locks held, per file handle (see Locks.swift).
     let locks = Mutex<[UInt64: [HeldLock]]>([:])
     /// Writes acknowledged but not yet on the server; nil without write-behind.
     let writeBehind: WriteBehind?
-    /// Counts changes made through this mount; a cached listing is good only for the count it
-    /// was read at.
-    private let mutations = Atomic<UInt64>(0)
     /// Directory listings read within the attribute timeout (Listings.swift).
-    private let listings = Mutex(ListingCache())
+    let listings = Mutex(ListingCache())
 
-    private var listingTTL: Duration { .milliseconds(Int(options.attributeTimeout * 1000)) }
-
-    /// Something changed through this mount: cached listings (names, sizes, times) are stale.
-    func changed() { mutations.add(1, ordering: .relaxed) }
-
-    /// Forgets the cached listing of `dir`, returning it.
-    func dropListing(_ dir: String) -> [Entry]? {
-        listings.withLock { $0.drop(dir) }
-    }
+    var listingTTL: Duration { .milliseconds(Int(options.attributeTimeout * 1000)) }
 
     /// Whether this server's QFid DiskFileId starts with the file's IndexNumber: 0 not known
     /// yet, 1 yes, -1 no (MS-SMB2 leaves it to the server; checked on the first create).
     let diskIdIsIndexNumber = Atomic<Int8>(0)
 
-    /// Listings being read from the server, by mutation count and path.
-    private let reading = Mutex<[String: Task<[Entry], Error>]>([:])
+    /// Listings being read from the server, by path, with the listing cache's stamp at the start.
+    private let reading = Mutex<[String: (stamp: UInt64, task: Task<[Entry], Error>)]>([:])
 
-    /// When the server last gave each directory's attributes (see `getattr`).
-    private let freshDirectories = Mutex<[UInt64: (at: ContinuousClock.Instant, mutation: UInt64)]>([:])
+    /// When the server last gave each directory's attributes (see `getattr`); a change through
+    /// this mount in a directory forgets it.
+    let freshDirectories = Mutex<[UInt64: ContinuousClock.Instant]>([:])
 
     /// Directories this mount changed something in lately (Watches.swift).
     let localChanges = Mutex(LocalChanges())
@@ -221,7 +211,7 @@ public final class Filesystem: Sendable {
         let known = inodes.withLock { $0.attributes(of: ino) }
         // The kernel asks again for a directory it has just listed (reading a directory
         // invalidates its atime); attributes the server gave within the timeout, with nothing
-        // changed through the mount since, answer that as the kernel's own cache would.
+        // changed in it through the mount since, answer that as the kernel's own cache would.
         if let known, known.kind == .directory, isFresh(directory: ino) { return known }
         // While the server is unreachable, what is known is answered at once (desktops and `ls`
         // must not hang); hard mounts wait only for what is not known.
@@ -230,23 +220,18 @@ public final class Filesystem: Sendable {
         }
     }
 
-    /// Directory attributes the server gave, when, and at which mutation count.
+    /// Directory attributes the server gave, and when.
     func markFresh(_ a: Attributes, at: ContinuousClock.Instant = .now) {
         guard a.kind == .directory, options.attributeTimeout > 0 else { return }
-        let mutation = mutations.load(ordering: .relaxed)
         freshDirectories.withLock { f in
             if f.count >= 4096 { f.removeAll() }
-            f[a.ino] = (at, mutation)
+            f[a.ino] = at
         }
     }
 
-    func forgetFresh(directory ino: UInt64) {
-        _ = freshDirectories.withLock { $0.removeValue(forKey: ino) }
-    }
-
     private func isFresh(directory ino: UInt64) -> Bool {
-        guard let f = freshDirectories.withLock({ $0[ino] }) else { return false }
-        return f.mutation == mutations.load(ordering: .relaxed) && ContinuousClock.now - f.at < listingTTL
+        guard let at = freshDirectories.withLock({ $0[ino] }) else { return false }
+        return ContinuousClock.now - at < listingTTL
     }
 
     private func fetchAttributes(_ ino: UInt64) async throws -> Attributes {
@@ -282,35 +267,38 @@ public final class Filesystem: Sendable {
         }
     }
 
-    /// A directory's entries: the listing read within the attribute timeout when nothing changed
-    /// through this mount since, else QUERY_DIRECTORY (so `ls -l` twice in a row asks once, as
-    /// the kernel's own caches would for lookups).
+    /// A directory's entries: the listing read within the attribute timeout, kept up to date with
+    /// what changed through this mount, else QUERY_DIRECTORY (so `ls -l` twice in a row asks
+    /// once, as the kernel's own caches would for lookups).
     /// `watch`: a listing asked for by readdir, so the directory is in use and worth watching.
     private func loadDirectory(_ dir: String, ino: UInt64, watch: Bool = true) async throws -> [Entry] {
-        let mutation = mutations.load(ordering: .relaxed)
         let ttl = listingTTL
-        if ttl > .zero, let c = listings.withLock({ $0.fresh(dir, mutation: mutation, now: .now, ttl: ttl) }) {
+        if ttl > .zero, let c = listings.withLock({ $0.complete(dir, now: .now, ttl: ttl) }) {
             if watch { self.watch(dir, ino: ino, fromServer: false) }
             return c.entries
         }
         if ttl > .zero && watch { self.watch(dir, ino: ino, fromServer: true) }
         // Lookups from several threads (git's preloaded index) may want the same directory at
-        // once: one QUERY_DIRECTORY serves them all.
-        let key = "\(mutation)/" + dir
-        let (task, mine) = reading.withLock { r -> (Task<[Entry], Error>, Bool) in
-            if let t = r[key] { return (t, false) }
+        // once: one QUERY_DIRECTORY serves them all, unless the directory changed since it began.
+        let (stamp, task, mine) = reading.withLock { r -> (UInt64, Task<[Entry], Error>, Bool) in
+            let (stamp, current) = listings.withLock { c in
+                (c.stamp, r[dir].map { c.unchanged(dir, since: $0.stamp) } ?? false)
+            }
+            if current, let t = r[dir] { return (t.stamp, t.task, false) }
             let t = Task { () async throws -> [Entry] in
                 let started = ContinuousClock.now
                 let entries = try await self.readDirectory(dir)
                 if ttl > .zero {
-                    self.listings.withLock { $0.store(dir, entries: entries, at: started, mutation: mutation) }
+                    self.listings.withLock { $0.store(dir, entries: entries, at: started, stamp: stamp) }
                 }
                 return entries
             }
-            r[key] = t
-            return (t, true)
+            r[dir] = (stamp, t)
+            return (stamp, t, true)
         }
-        defer { if mine { _ = reading.withLock { $0.removeValue(forKey: key) } } }
+        defer {
+            if mine { reading.withLock { r in if r[dir]?.stamp == stamp { r[dir] = nil } } }
+        }
         return try await task.value
     }
 
@@ -319,16 +307,15 @@ public final class Filesystem: Sendable {
     private func listedEntry(dir: String, ino: UInt64, name: String) async throws -> Entry? {
         let ttl = listingTTL
         guard ttl > .zero else { return nil }
-        let mutation = mutations.load(ordering: .relaxed)
         func fromListing() throws -> Entry? {
-            switch listings.withLock({ $0.lookup(dir, name: name, mutation: mutation, now: .now, ttl: ttl) }) {
+            switch listings.withLock({ $0.lookup(dir, name: name, now: .now, ttl: ttl) }) {
             case .found(let e): return e
             case .absent: throw FSError(ENOENT)
             case .unknown: return nil
             }
         }
         if let e = try fromListing() { return e }
-        guard listings.withLock({ $0.missed(dir, mutation: mutation, now: .now, ttl: ttl) }) else { return nil }
+        guard listings.withLock({ $0.missed(dir, now: .now, ttl: ttl) }) else { return nil }
         guard (try? await loadDirectory(dir, ino: ino, watch: false)) != nil else { return nil }
         return try fromListing()
     }

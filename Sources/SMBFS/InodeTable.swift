@@ -44,6 +44,8 @@ struct InodeTable: Sendable {
 
     func attributes(of ino: UInt64) -> Attributes? { nodes[ino]?.attributes }
 
+    func ino(atPath path: String) -> UInt64? { byPath[path] }
+
     /// The known attributes of the inode at `path`.
     func attributes(atPath path: String) -> Attributes? {
         byPath[path].flatMap { nodes[$0]?.attributes }

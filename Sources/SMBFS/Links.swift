@@ -74,11 +74,17 @@ extension Filesystem {
         let blob: [UInt8]
         do { blob = try MFSymlink.encode(target: target, md5: Self.md5) } catch { throw FSError(EINVAL) }
         let p = Self.join(try path(of: parent), name)
-        changedLocally(p)
-        try await share.withOpen(path: p, access: [.writeData, .readAttributes, .synchronize], disposition: .create,
-                                 options: .nonDirectoryFile) { c in
-            try await self.share.write(c.fileId, offset: 0, data: blob)
+        willChange(p)
+        do {
+            try await share.withOpen(path: p, access: [.writeData, .readAttributes, .synchronize], disposition: .create,
+                                     options: .nonDirectoryFile) { c in
+                try await self.share.write(c.fileId, offset: 0, data: blob)
+            }
+        } catch {
+            changedLocally(p, .added(nil))
+            throw error
         }
+        changedLocally(p, .added(nil))
         return try await lookup(parent: parent, name: name)
     }
 
@@ -88,10 +94,19 @@ extension Filesystem {
         try Self.validate(name: newName)
         let from = try path(of: ino)
         let to = Self.join(try path(of: newParent), newName)
-        changedLocally(to)
-        try await share.withOpen(path: from, access: [.readAttributes, .synchronize]) { c in
-            try await self.share.link(c.fileId, at: to)
+        willChange(to)
+        willChange(from)
+        do {
+            try await share.withOpen(path: from, access: [.readAttributes, .synchronize]) { c in
+                try await self.share.link(c.fileId, at: to)
+            }
+        } catch {
+            changedLocally(to, .added(nil))
+            throw error
         }
+        // The linked file's count and ctime changed too.
+        changedLocally(from, .modified)
+        changedLocally(to, .added(nil))
         return try await lookup(parent: newParent, name: newName)
     }
 }

@@ -1,16 +1,43 @@
-/// Directory listings read within the attribute timeout. A listing is good while nothing
-/// changed through this mount since it was read (the mutation count) and a change notification
-/// has not dropped it: the next opendir reuses it, and lookups in that directory are answered
-/// from it, as the kernel answers from the attributes readdirplus gave it.
+/// Directory listings read within the attribute timeout. The next opendir reuses a listing,
+/// and lookups in that directory are answered from it, as the kernel answers from the
+/// attributes readdirplus gave it. Changes made through this mount are applied to the
+/// listing of their directory (a created name is added, a removed one taken out, a written
+/// file's entry marked stale), so a directory being filled keeps answering "no such name"
+/// without asking the server; a change notification drops the listing whole.
 struct ListingCache: Sendable {
     struct Listing: Sendable {
+        /// When the server was asked; the listing is good for the timeout from then.
         let at: ContinuousClock.Instant
-        let mutation: UInt64
-        let entries: [Filesystem.Entry]
-        let byName: [String: Int]
+        var entries: [Filesystem.Entry]
+        var byName: [String: Int]
         /// Names folded to lower case: a server that ignores case finds these under other
-        /// spellings, so a miss among them is not an answer.
-        let folded: Set<String>
+        /// spellings, so a miss among them is not an answer. Counted: two names may fold alike.
+        var folded: [String: Int]
+        /// Names whose attributes changed through this mount since: the server is asked for
+        /// them, and readdir reads the directory again.
+        var stale: Set<String> = []
+
+        mutating func put(_ e: Filesystem.Entry) {
+            if let i = byName[e.name] { entries[i] = e } else {
+                byName[e.name] = entries.count
+                entries.append(e)
+                folded[e.name.lowercased(), default: 0] += 1
+            }
+            stale.remove(e.name)
+        }
+
+        mutating func remove(_ name: String) {
+            stale.remove(name)
+            guard let i = byName.removeValue(forKey: name) else { return }
+            let f = name.lowercased()
+            if let n = folded[f], n > 1 { folded[f] = n - 1 } else { folded[f] = nil }
+            // Order does not matter here: an open directory reads a copy.
+            let last = entries.removeLast()
+            if i < entries.count {
+                entries[i] = last
+                byName[last.name] = i
+            }
+        }
     }
 
     enum Answer: Sendable {
@@ -22,8 +49,14 @@ struct ListingCache: Sendable {
     private var listings: [String: Listing] = [:]
     /// Entries held in all listings together.
     private var held = 0
-    /// Lookups per directory that went to the server since `mutation`.
-    private var misses: [String: (count: Int, mutation: UInt64, since: ContinuousClock.Instant)] = [:]
+    /// Counts changes; a read from the server is stored only if its directory did not change
+    /// after the read began (`stamp`).
+    private var clock: UInt64 = 0
+    private var lastChange: [String: UInt64] = [:]
+    /// Changes older than this are no longer told apart by directory.
+    private var floor: UInt64 = 0
+    /// Lookups per directory that went to the server within the timeout.
+    private var misses: [String: (count: Int, since: ContinuousClock.Instant)] = [:]
 
     /// Listings kept (a tree walk such as `git status` comes back to each directory), and
     /// entries in all of them (about 10 MiB).
@@ -33,45 +66,117 @@ struct ListingCache: Sendable {
     /// cheaper than the lookups still to come (`git status`, `make` walking a tree).
     static let missesBeforeListing = 4
 
-    func fresh(_ dir: String, mutation: UInt64, now: ContinuousClock.Instant, ttl: Duration) -> Listing? {
-        guard let l = listings[dir], l.mutation == mutation, now - l.at < ttl else { return nil }
+    /// What a read of a directory that starts now passes back to `store`.
+    var stamp: UInt64 { clock }
+
+    /// Whether nothing changed in `dir` through this mount since `stamp`.
+    func unchanged(_ dir: String, since stamp: UInt64) -> Bool {
+        (lastChange[dir] ?? floor) <= stamp
+    }
+
+    private func current(_ dir: String, now: ContinuousClock.Instant, ttl: Duration) -> Listing? {
+        guard let l = listings[dir], now - l.at < ttl else { return nil }
         return l
     }
 
-    mutating func store(_ dir: String, entries: [Filesystem.Entry], at: ContinuousClock.Instant, mutation: UInt64) {
-        _ = drop(dir)
-        guard entries.count <= Self.entryLimit else { return }
+    /// A listing readdir may answer with: within the timeout, every entry as the server has it.
+    func complete(_ dir: String, now: ContinuousClock.Instant, ttl: Duration) -> Listing? {
+        guard let l = current(dir, now: now, ttl: ttl), l.stale.isEmpty else { return nil }
+        return l
+    }
+
+    /// Keeps a listing read from the server (the read began at `stamp`), unless the directory
+    /// changed through this mount while it was being read.
+    @discardableResult
+    mutating func store(_ dir: String, entries: [Filesystem.Entry], at: ContinuousClock.Instant, stamp: UInt64) -> Bool {
+        guard unchanged(dir, since: stamp) else { return false }
+        remove(dir)
+        guard entries.count <= Self.entryLimit else { return false }
         while !listings.isEmpty && (listings.count >= Self.limit || held + entries.count > Self.entryLimit),
               let oldest = listings.min(by: { $0.value.at < $1.value.at })?.key {
-            _ = drop(oldest)
+            remove(oldest)
         }
         held += entries.count
         var byName: [String: Int] = [:]
         byName.reserveCapacity(entries.count)
         for (i, e) in entries.enumerated() { byName[e.name] = i }
-        listings[dir] = Listing(at: at, mutation: mutation, entries: entries, byName: byName,
-                                folded: Set(entries.map { $0.name.lowercased() }))
+        var folded: [String: Int] = [:]
+        for e in entries { folded[e.name.lowercased(), default: 0] += 1 }
+        listings[dir] = Listing(at: at, entries: entries, byName: byName, folded: folded)
         misses[dir] = nil
+        return true
     }
 
-    mutating func drop(_ dir: String) -> [Filesystem.Entry]? {
+    private mutating func remove(_ dir: String) {
         misses[dir] = nil
-        guard let l = listings.removeValue(forKey: dir) else { return nil }
+        if let l = listings.removeValue(forKey: dir) { held -= l.entries.count }
+    }
+
+    private mutating func tick(_ dir: String) {
+        clock += 1
+        if lastChange[dir] == nil, lastChange.count >= Self.limit * 4 {
+            lastChange.removeAll()
+            floor = clock
+        }
+        lastChange[dir] = clock
+    }
+
+    /// Applies one change made through this mount in `dir` to its listing.
+    private mutating func apply(_ dir: String, _ change: (inout Listing) -> Void) {
+        tick(dir)
+        guard var l = listings.removeValue(forKey: dir) else { return }
         held -= l.entries.count
-        return l.entries
+        change(&l)
+        held += l.entries.count
+        listings[dir] = l
     }
 
-    func lookup(_ dir: String, name: String, mutation: UInt64, now: ContinuousClock.Instant, ttl: Duration) -> Answer {
-        guard let l = fresh(dir, mutation: mutation, now: now, ttl: ttl) else { return .unknown }
+    /// `entry` was created (or replaced) in `dir`, with the attributes the server answered.
+    mutating func added(_ dir: String, _ entry: Filesystem.Entry) {
+        apply(dir) { $0.put(entry) }
+    }
+
+    /// `name` in `dir` changed (written, truncated, times set), or a name appeared whose
+    /// attributes are not known: the server is asked for it.
+    mutating func modified(_ dir: String, name: String) {
+        apply(dir) { $0.stale.insert(name) }
+    }
+
+    /// `name` was removed from `dir`.
+    mutating func removed(_ dir: String, name: String) {
+        apply(dir) { $0.remove(name) }
+    }
+
+    /// Drops the listing of `dir` (the server reported changes there, or a change through this
+    /// mount could not be followed); returns what it held.
+    mutating func invalidate(_ dir: String) -> [Filesystem.Entry]? {
+        tick(dir)
+        let l = listings[dir]
+        remove(dir)
+        return l?.entries
+    }
+
+    /// Drops every listing: paths moved (a directory renamed).
+    mutating func invalidateAll() {
+        clock += 1
+        floor = clock
+        lastChange.removeAll()
+        listings.removeAll()
+        misses.removeAll()
+        held = 0
+    }
+
+    func lookup(_ dir: String, name: String, now: ContinuousClock.Instant, ttl: Duration) -> Answer {
+        guard let l = current(dir, now: now, ttl: ttl), !l.stale.contains(name) else { return .unknown }
         if let i = l.byName[name] { return .found(l.entries[i]) }
-        return l.folded.contains(name.lowercased()) ? .unknown : .absent
+        return l.folded[name.lowercased()] != nil ? .unknown : .absent
     }
 
     /// Counts a lookup in `dir` that had to ask the server; true when the directory should be
     /// read instead.
-    mutating func missed(_ dir: String, mutation: UInt64, now: ContinuousClock.Instant, ttl: Duration) -> Bool {
-        var m = misses[dir] ?? (0, mutation, now)
-        if m.mutation != mutation || now - m.since >= ttl { m = (0, mutation, now) }
+    mutating func missed(_ dir: String, now: ContinuousClock.Instant, ttl: Duration) -> Bool {
+        var m = misses[dir] ?? (0, now)
+        if now - m.since >= ttl { m = (0, now) }
         m.count += 1
         if misses[dir] == nil, misses.count >= Self.limit * 4 { misses.removeAll() }
         misses[dir] = m

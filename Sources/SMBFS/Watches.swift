@@ -49,17 +49,66 @@ struct LocalChanges: Sendable {
     }
 }
 
+/// What a change made through this mount did to a path, for the listing of its directory.
+enum LocalChange: Sendable {
+    /// Its contents or attributes changed (write, truncate, times, mode).
+    case modified
+    /// It was created, with the attributes the server answered; nil when they are not known.
+    case added(Filesystem.Entry?)
+    case removed
+}
+
 extension Filesystem {
-    /// Something at `path` is being changed through this mount: cached listings are stale, and
-    /// the server's reports of it for a while are this mount's own.
-    func changedLocally(_ path: String) {
-        changed()
-        let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
+    static func split(_ path: String) -> (dir: String, name: String) {
+        guard let i = path.lastIndex(of: "/") else { return ("", path) }
+        return (String(path[..<i]), String(path[path.index(after: i)...]))
+    }
+
+    /// Something at `path` is about to change through this mount: the server's reports of it
+    /// for a while are this mount's own, and what the kernel is told of the directories
+    /// involved comes from the server again.
+    func willChange(_ path: String) {
+        let dir = Self.split(path).dir
         localChanges.withLock { $0.note(dir, now: .now) }
+        forgetFreshDirectories(path)
+    }
+
+    /// Something at `path` changed through this mount (or may have: an operation that failed
+    /// on the server reports `.modified`): the listing of its directory follows. A name added
+    /// or removed also changes the directory's own times, which its parent's listing holds.
+    func changedLocally(_ path: String, _ change: LocalChange) {
+        let (dir, name) = Self.split(path)
+        listings.withLock { c in
+            switch change {
+            case .modified: c.modified(dir, name: name)
+            case .added(let e?): c.added(dir, e)
+            case .added(nil): c.modified(dir, name: name)
+            case .removed: c.removed(dir, name: name)
+            }
+            if case .modified = change { return }
+            if !dir.isEmpty {
+                let parent = Self.split(dir)
+                c.modified(parent.dir, name: parent.name)
+            }
+        }
+        forgetFreshDirectories(path)
     }
 
     func changedLocally(ino: UInt64) {
-        if let p = try? path(of: ino) { changedLocally(p) } else { changed() }
+        if let p = try? path(of: ino) { changedLocally(p, .modified) }
+    }
+
+    /// The directory at `path` (if it is one) and the one holding it have new times.
+    private func forgetFreshDirectories(_ path: String) {
+        let dir = Self.split(path).dir
+        let inos = inodes.withLock { [$0.ino(atPath: path), $0.ino(atPath: dir)] }
+        freshDirectories.withLock { f in for case let i? in inos { f[i] = nil } }
+    }
+
+    /// Paths moved or went away below `path`: every listing and fresh directory is dropped.
+    func structureChanged() {
+        listings.withLock { $0.invalidateAll() }
+        freshDirectories.withLock { $0.removeAll() }
     }
 
     /// Starts watching `dir` (inode `ino`) unless it is watched already; called on each listing
@@ -185,8 +234,8 @@ extension Filesystem {
     /// kernel forgets the named entries (and, for nil, every entry it was given), so its next
     /// lookup asks.
     private func changedOnServer(_ dir: String, ino: UInt64, _ changes: [FileNotifyInformation]?) {
-        let dropped = dropListing(dir)
-        forgetFresh(directory: ino)
+        let dropped = listings.withLock { $0.invalidate(dir) }
+        _ = freshDirectories.withLock { $0.removeValue(forKey: ino) }
         if changes != nil && localChanges.withLock({ $0.recent(dir, now: .now) }) { return }
         let names = changes.map { Set($0.map(\.fileName)) } ?? Set(dropped?.map(\.name) ?? [])
         logger.debug("changed on the server", metadata: ["path": "\(dir)", "names": "\(names.count)"])

@@ -16,14 +16,27 @@ extension Filesystem {
         try writable()
         try Self.validate(name: name)
         let p = Self.join(try path(of: parent), name)
-        changedLocally(p)
-        let c = try await share.create(path: p, access: flags.access, disposition: flags.createDisposition,
+        willChange(p)
+        let c: CreateResponse
+        do {
+            c = try await share.create(path: p, access: flags.access, disposition: flags.createDisposition,
                                        options: .nonDirectoryFile, attributes: [.archive], durable: true)
+        } catch {
+            changedLocally(p, .added(nil))
+            throw error
+        }
+        let (entry, handle) = await created(c, path: p, name: name, writable: flags.write)
+        changedLocally(p, .added(entry))
+        return (entry, handle)
+    }
+
+    /// The entry and handle of a file CREATE opened or made.
+    private func created(_ c: CreateResponse, path p: String, name: String, writable: Bool) async -> (Entry, UInt64) {
         // A file just created has one link, and the QFid answer names it as the directory
         // listing will once that is known to hold on this server: no QUERY_INFO needed.
         if c.createAction == CreateResponse.fileCreated, let disk = c.diskFileIndex, diskIdIsIndexNumber.load(ordering: .relaxed) == 1 {
             let a = attributes(path: p, basics: c.basics, fileId: disk)
-            return (Entry(name: name, attributes: a), addFileHandle(c.fileId, ino: a.ino, writable: flags.write))
+            return (Entry(name: name, attributes: a), addFileHandle(c.fileId, ino: a.ino, writable: writable))
         }
         let a = attributes(path: p, basics: c.basics, fileId: 0)
         let info = try? await share.queryAllInformation(c.fileId)
@@ -31,7 +44,7 @@ extension Filesystem {
             diskIdIsIndexNumber.store(disk == info.indexNumber ? 1 : -1, ordering: .relaxed)
         }
         let ino = info.map { attributes(path: p, basics: $0.basics, fileId: $0.indexNumber).ino } ?? a.ino
-        let handle = addFileHandle(c.fileId, ino: ino, writable: flags.write)
+        let handle = addFileHandle(c.fileId, ino: ino, writable: writable)
         // The directory listing and lookups give the server's file id; ask for it once here so
         // the inode number is the same whichever way the kernel learns of the file.
         if let info {
@@ -85,12 +98,27 @@ extension Filesystem {
         try writable()
         try Self.validate(name: name)
         let p = Self.join(try path(of: parent), name)
-        changedLocally(p)
-        let c = try await share.createDirectory(path: p)
-        if let disk = c.diskFileIndex, diskIdIsIndexNumber.load(ordering: .relaxed) == 1 {
-            return Entry(name: name, attributes: attributes(path: p, basics: c.basics, fileId: disk))
+        willChange(p)
+        let (stamp, started) = (listings.withLock { $0.stamp }, ContinuousClock.now)
+        let c: CreateResponse
+        do {
+            c = try await share.createDirectory(path: p)
+        } catch {
+            changedLocally(p, .added(nil))
+            throw error
         }
-        return try await lookup(parent: parent, name: name)
+        guard let disk = c.diskFileIndex, diskIdIsIndexNumber.load(ordering: .relaxed) == 1 else {
+            changedLocally(p, .added(nil))
+            return try await lookup(parent: parent, name: name)
+        }
+        let e = Entry(name: name, attributes: attributes(path: p, basics: c.basics, fileId: disk))
+        changedLocally(p, .added(e))
+        // A directory just made is empty: lookups of the names about to be created in it
+        // (untar, cp -r) are answered without the server, as in a listing just read.
+        if listingTTL > .zero {
+            listings.withLock { _ = $0.store(p, entries: [], at: started, stamp: stamp) }
+        }
+        return e
     }
 
     /// unlink(2): CREATE with DELETE access, SET_INFO FileDispositionInformation, CLOSE
@@ -103,7 +131,17 @@ extension Filesystem {
         try Self.validate(name: name)
         let dir = try path(of: parent)
         let p = Self.join(dir, name)
-        changedLocally(p)
+        willChange(p)
+        do {
+            try await remove(p, in: dir)
+            changedLocally(p, .removed)
+        } catch {
+            changedLocally(p, .modified)
+            throw error
+        }
+    }
+
+    private func remove(_ p: String, in dir: String) async throws {
         if let ino = openInode(at: p) {
             // Open here: POSIX keeps the open descriptors working. Rename it out of the way (as NFS
             // clients do) so the name is free at once, then mark it delete-pending: the server
@@ -131,10 +169,17 @@ extension Filesystem {
         try writable()
         try Self.validate(name: name)
         let p = Self.join(try path(of: parent), name)
-        changedLocally(p)
+        willChange(p)
         // A watch's open would keep the directory in existence (delete pending) until closed.
         await stopWatches(under: p)
-        try await delete(path: p, directory: true)
+        do {
+            try await delete(path: p, directory: true)
+        } catch {
+            changedLocally(p, .modified)
+            throw error
+        }
+        changedLocally(p, .removed)
+        _ = listings.withLock { $0.invalidate(p) }
     }
 
     private func delete(path: String, directory: Bool) async throws {
@@ -173,20 +218,32 @@ extension Filesystem {
         let from = Self.join(try path(of: parent), name)
         let to = Self.join(try path(of: newParent), newName)
         if from == to { return }
-        changedLocally(from)
-        changedLocally(to)
+        willChange(from)
+        willChange(to)
+        // Listings below a directory that moves are kept under its old path: all go.
+        let file = inodes.withLock { $0.attributes(atPath: from) }.map { $0.kind != .directory } ?? false
         // The server refuses to rename a directory with handles open below it, this client's
         // watches included.
         await stopWatches(under: from)
-        try await share.rename(path: from, to: to, replaceIfExists: !noReplace)
+        do {
+            try await share.rename(path: from, to: to, replaceIfExists: !noReplace)
+        } catch {
+            changedLocally(from, .modified)
+            changedLocally(to, .modified)
+            throw error
+        }
         renamed(from: from, to: to)
+        changedLocally(from, .removed)
+        changedLocally(to, .added(nil))
+        if !file { structureChanged() }
     }
 
     /// setattr: size (FileEndOfFileInformation), times and the read-only attribute
     /// (FileBasicInformation); ownership cannot be changed on an SMB share.
     public func setattr(_ ino: UInt64, _ changes: AttributeChanges, handle: UInt64?) async throws -> Attributes {
         let p = try path(of: ino)
-        changedLocally(p)
+        willChange(p)
+        defer { changedLocally(p, .modified) }
         await writeBehind?.settle(ino: ino)
         if !options.ignoreChown {
             if let uid = changes.uid, uid != options.ownership.uid { throw FSError(EPERM) }

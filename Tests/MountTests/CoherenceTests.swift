@@ -97,6 +97,64 @@ final class CoherenceTests: ReadWriteTestCase {
                       "removed directories linger on the server")
     }
 
+    /// Listings cached for 30 s (no notifications to drop them) follow what the same mount
+    /// changes: after every step the mount's listing, sizes and lookups equal the server's.
+    func testOwnChangesKeepCachedListingsTrue() throws {
+        guard let b = secondMount(["actimeo=30", "nonotify"]) else { return }
+        let r = runCmd(["python3", "-c", #"""
+            import os, sys
+            mnt, srv = sys.argv[1:3]
+            links = set()   # symlinks are Minshall-French files on the server
+            def view(root):
+                out = {}
+                for dp, dns, fns in os.walk(root):
+                    for n in dns + fns:
+                        p = os.path.join(dp, n)
+                        st = os.lstat(p)
+                        rel = os.path.relpath(p, root)
+                        out[rel] = "l" if rel in links else st.st_size if os.path.isfile(p) else "d"
+                return out
+            def check(step, absent=()):
+                m, s = view(mnt), view(srv)
+                if m != s: sys.exit(f"{step}: mount {sorted(m.items())} server {sorted(s.items())}")
+                for n in absent:
+                    if os.path.lexists(os.path.join(mnt, n)): sys.exit(f"{step}: {n} still there")
+            def write(n, data, mode="w"):
+                with open(os.path.join(mnt, n), mode) as f: f.write(data)
+            os.mkdir(f"{mnt}/d"); check("mkdir")
+            write("d/a", "1"); write("d/b", "22"); check("create")
+            os.rename(f"{mnt}/d/a", f"{mnt}/d/c"); check("rename", ["d/a"])
+            write("d/b", "333", "a"); check("append")
+            os.unlink(f"{mnt}/d/c"); check("unlink", ["d/c"])
+            write("d/c", "4444"); check("create again")
+            os.mkdir(f"{mnt}/d/sub"); write("d/sub/x", "x"); check("mkdir inside")
+            os.rename(f"{mnt}/d/sub", f"{mnt}/d/sub2"); check("rename dir", ["d/sub", "d/sub/x"])
+            os.mkdir(f"{mnt}/d/sub"); check("mkdir old name")
+            os.rmdir(f"{mnt}/d/sub"); check("rmdir", ["d/sub"])
+            os.truncate(f"{mnt}/d/b", 0); check("truncate")
+            os.symlink("b", f"{mnt}/d/s"); links.add("d/s"); check("symlink")
+            if os.readlink(f"{mnt}/d/s") != "b": sys.exit("symlink target")
+            os.link(f"{mnt}/d/c", f"{mnt}/d/h"); check("link")
+            os.rename(f"{mnt}/d/b", f"{mnt}/d/c"); check("rename over", ["d/b"])
+            """#, b, sdir])
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+    }
+
+    /// A directory renamed through the mount takes nothing of its cached listing to the name
+    /// it left: a new directory made there on the server lists empty, although listings are
+    /// cached for 30 s.
+    func testRenamedDirectoryLeavesNoListingBehind() throws {
+        guard let b = secondMount(["actimeo=30"]) else { return }
+        XCTAssertEqual(sh(#"mkdir "$1/sub" && echo x > "$1/sub/x""#, mdir).status, 0)
+        XCTAssertEqual(runCmd(["ls", b + "/sub"]).stdout, "x\n")
+        XCTAssertEqual(runCmd(["ls", b]).stdout, "sub\n")
+        XCTAssertEqual(runCmd(["mv", b + "/sub", b + "/sub2"]).status, 0)
+        XCTAssertEqual(sh(#"mkdir "$1/sub" && chown "$2" "$1/sub""#, sdir, env.user).status, 0)
+        XCTAssertTrue(waitUntil(10) { runCmd(["ls", b]).stdout == "sub\nsub2\n" }, "the new directory is not seen")
+        XCTAssertEqual(runCmd(["ls", b + "/sub"]).stdout, "", "the renamed directory's listing answered for the new one")
+        XCTAssertEqual(runCmd(["ls", b + "/sub2"]).stdout, "x\n")
+    }
+
     /// A file opened again unchanged keeps the pages the kernel cached of it (keep_cache;
     /// fincore opens the file itself, so it sees what an open leaves). Changed on the server,
     /// the next open drops them and reads return the new bytes.

@@ -17,43 +17,92 @@ final class ListingCacheTests: XCTestCase {
     func testAnswersFromAFreshListingOnly() {
         var c = ListingCache()
         let t0 = ContinuousClock.now
-        c.store("d", entries: [entry("a", ino: 5), entry("Mixed", ino: 6)], at: t0, mutation: 7)
-        guard case .found(let e) = c.lookup("d", name: "a", mutation: 7, now: t0, ttl: ttl) else { return XCTFail("a not found") }
+        XCTAssertTrue(c.store("d", entries: [entry("a", ino: 5), entry("Mixed", ino: 6)], at: t0, stamp: c.stamp))
+        guard case .found(let e) = c.lookup("d", name: "a", now: t0, ttl: ttl) else { return XCTFail("a not found") }
         XCTAssertEqual(e.attributes.ino, 5)
-        guard case .absent = c.lookup("d", name: "b", mutation: 7, now: t0, ttl: ttl) else { return XCTFail("b not absent") }
+        guard case .absent = c.lookup("d", name: "b", now: t0, ttl: ttl) else { return XCTFail("b not absent") }
         // Another spelling of a listed name: a server that ignores case would find it.
-        guard case .unknown = c.lookup("d", name: "mixed", mutation: 7, now: t0, ttl: ttl) else { return XCTFail("mixed answered") }
-        // Something changed through the mount, the timeout ran out, another directory, dropped.
-        guard case .unknown = c.lookup("d", name: "b", mutation: 8, now: t0, ttl: ttl) else { return XCTFail("after a change") }
-        guard case .unknown = c.lookup("d", name: "b", mutation: 7, now: t0 + .seconds(1), ttl: ttl) else { return XCTFail("expired") }
-        guard case .unknown = c.lookup("e", name: "b", mutation: 7, now: t0, ttl: ttl) else { return XCTFail("other dir") }
-        XCTAssertEqual(c.drop("d")?.count, 2)
-        guard case .unknown = c.lookup("d", name: "b", mutation: 7, now: t0, ttl: ttl) else { return XCTFail("after drop") }
+        guard case .unknown = c.lookup("d", name: "mixed", now: t0, ttl: ttl) else { return XCTFail("mixed answered") }
+        // The timeout ran out, another directory, dropped.
+        guard case .unknown = c.lookup("d", name: "b", now: t0 + .seconds(1), ttl: ttl) else { return XCTFail("expired") }
+        guard case .unknown = c.lookup("e", name: "b", now: t0, ttl: ttl) else { return XCTFail("other dir") }
+        XCTAssertEqual(c.invalidate("d")?.count, 2)
+        guard case .unknown = c.lookup("d", name: "b", now: t0, ttl: ttl) else { return XCTFail("after drop") }
+    }
+
+    func testChangesThroughTheMountKeepTheListingTrue() {
+        var c = ListingCache()
+        let t0 = ContinuousClock.now
+        c.store("d", entries: [entry("a", ino: 5), entry("b", ino: 6), entry("c", ino: 7)], at: t0, stamp: c.stamp)
+        c.store("e", entries: [entry("x", ino: 9)], at: t0, stamp: c.stamp)
+        // Created: found with what the server answered; other names still absent.
+        c.added("d", entry("new", ino: 8, size: 0))
+        guard case .found(let n) = c.lookup("d", name: "new", now: t0, ttl: ttl), n.attributes.ino == 8 else { return XCTFail("new") }
+        guard case .absent = c.lookup("d", name: "other", now: t0, ttl: ttl) else { return XCTFail("other") }
+        XCTAssertEqual(c.complete("d", now: t0, ttl: ttl)?.entries.map(\.name).sorted(), ["a", "b", "c", "new"])
+        // Written: that name is asked for, and readdir reads the directory again; others answer.
+        c.modified("d", name: "new")
+        guard case .unknown = c.lookup("d", name: "new", now: t0, ttl: ttl) else { return XCTFail("stale answered") }
+        guard case .found = c.lookup("d", name: "a", now: t0, ttl: ttl) else { return XCTFail("a") }
+        XCTAssertNil(c.complete("d", now: t0, ttl: ttl))
+        // Removed from the middle: gone, the rest still found with their own attributes.
+        c.removed("d", name: "a")
+        guard case .absent = c.lookup("d", name: "a", now: t0, ttl: ttl) else { return XCTFail("a removed") }
+        for (name, ino) in [("b", 6), ("c", 7)] {
+            guard case .found(let e) = c.lookup("d", name: name, now: t0, ttl: ttl), e.attributes.ino == UInt64(ino) else {
+                return XCTFail("\(name) after removal")
+            }
+        }
+        // A name appeared whose attributes are not known: not absent.
+        c.modified("d", name: "linked")
+        guard case .unknown = c.lookup("d", name: "linked", now: t0, ttl: ttl) else { return XCTFail("linked absent") }
+        // The other directory was not touched; a directory renamed drops every listing.
+        XCTAssertNotNil(c.complete("e", now: t0, ttl: ttl))
+        c.invalidateAll()
+        guard case .unknown = c.lookup("e", name: "y", now: t0, ttl: ttl) else { return XCTFail("after invalidateAll") }
+    }
+
+    func testAReadOverlappingAChangeIsNotKept() {
+        var c = ListingCache()
+        let t0 = ContinuousClock.now
+        let before = c.stamp
+        c.added("d", entry("f", ino: 5))
+        // Began before the create: may not hold it.
+        XCTAssertFalse(c.store("d", entries: [], at: t0, stamp: before))
+        guard case .unknown = c.lookup("d", name: "f", now: t0, ttl: ttl) else { return XCTFail("stale read kept") }
+        // A change in another directory does not matter.
+        let s = c.stamp
+        c.modified("e", name: "x")
+        XCTAssertTrue(c.store("d", entries: [entry("f", ino: 5)], at: t0, stamp: s))
+        XCTAssertTrue(c.unchanged("d", since: s))
+        XCTAssertFalse(c.unchanged("e", since: s))
+        // Nor is one that began before every listing was dropped.
+        let old = c.stamp
+        c.invalidateAll()
+        XCTAssertFalse(c.store("x", entries: [], at: t0, stamp: old))
     }
 
     func testRepeatedMissesAskForTheListing() {
         var c = ListingCache()
         let t0 = ContinuousClock.now
         for i in 1..<ListingCache.missesBeforeListing {
-            XCTAssertFalse(c.missed("d", mutation: 1, now: t0, ttl: ttl), "miss \(i)")
+            XCTAssertFalse(c.missed("d", now: t0, ttl: ttl), "miss \(i)")
         }
-        XCTAssertTrue(c.missed("d", mutation: 1, now: t0, ttl: ttl))
-        // A change through the mount, or the timeout, starts the count again.
+        XCTAssertTrue(c.missed("d", now: t0, ttl: ttl))
+        // The timeout starts the count again.
         var d = ListingCache()
-        for _ in 1..<ListingCache.missesBeforeListing { _ = d.missed("d", mutation: 1, now: t0, ttl: ttl) }
-        XCTAssertFalse(d.missed("d", mutation: 2, now: t0, ttl: ttl))
-        for _ in 2..<ListingCache.missesBeforeListing { _ = d.missed("d", mutation: 2, now: t0, ttl: ttl) }
-        XCTAssertFalse(d.missed("d", mutation: 2, now: t0 + .seconds(2), ttl: ttl))
+        for _ in 1..<ListingCache.missesBeforeListing { _ = d.missed("d", now: t0, ttl: ttl) }
+        XCTAssertFalse(d.missed("d", now: t0 + .seconds(2), ttl: ttl))
     }
 
     func testBoundedCount() {
         var c = ListingCache()
         let t0 = ContinuousClock.now
         for i in 0...ListingCache.limit {
-            c.store("d\(i)", entries: [entry("x", ino: UInt64(i + 2))], at: t0 + .milliseconds(i), mutation: 1)
+            c.store("d\(i)", entries: [entry("x", ino: UInt64(i + 2))], at: t0 + .milliseconds(i), stamp: c.stamp)
         }
         // The oldest listing made room for the newest.
-        guard case .unknown = c.lookup("d0", name: "y", mutation: 1, now: t0, ttl: ttl) else { return XCTFail("d0 kept") }
-        guard case .absent = c.lookup("d\(ListingCache.limit)", name: "y", mutation: 1, now: t0, ttl: ttl) else { return XCTFail("newest lost") }
+        guard case .unknown = c.lookup("d0", name: "y", now: t0, ttl: ttl) else { return XCTFail("d0 kept") }
+        guard case .absent = c.lookup("d\(ListingCache.limit)", name: "y", now: t0, ttl: ttl) else { return XCTFail("newest lost") }
     }
 }
