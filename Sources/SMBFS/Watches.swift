@@ -65,12 +65,12 @@ extension Filesystem {
     }
 
     /// Something at `path` is about to change through this mount: the server's reports of it
-    /// for a while are this mount's own, and what the kernel is told of the directories
-    /// involved comes from the server again.
+    /// for a while are this mount's own, and what the kernel is told of it (if a directory)
+    /// comes from the server again.
     func willChange(_ path: String) {
         let dir = Self.split(path).dir
         localChanges.withLock { $0.note(dir, now: .now) }
-        forgetFreshDirectories(path)
+        forgetFresh(path)
     }
 
     /// Something at `path` changed through this mount (or may have: an operation that failed
@@ -91,18 +91,33 @@ extension Filesystem {
                 c.modified(parent.dir, name: parent.name)
             }
         }
-        forgetFreshDirectories(path)
+        forgetFresh(path)
+        if case .modified = change { return }
+        touchFresh(dir)
     }
 
     func changedLocally(ino: UInt64) {
         if let p = try? path(of: ino) { changedLocally(p, .modified) }
     }
 
-    /// The directory at `path` (if it is one) and the one holding it have new times.
-    private func forgetFreshDirectories(_ path: String) {
-        let dir = Self.split(path).dir
-        let inos = inodes.withLock { [$0.ino(atPath: path), $0.ino(atPath: dir)] }
-        freshDirectories.withLock { f in for case let i? in inos { f[i] = nil } }
+    /// The directory at `path`, if it is one, changed itself: the server is asked for it.
+    private func forgetFresh(_ path: String) {
+        guard let ino = inodes.withLock({ $0.ino(atPath: path) }) else { return }
+        _ = freshDirectories.withLock { $0.removeValue(forKey: ino) }
+    }
+
+    /// A name was added to or removed from `dir` through this mount. Its attributes from the
+    /// server, while still within the timeout, stay in use with the time of the change as its
+    /// modification and change times (as the kernel's cifs client sets them locally): creating
+    /// a file does not make the kernel's permission check on the directory ask the server.
+    private func touchFresh(_ dir: String) {
+        let now = Self.now()
+        inodes.withLock { t in
+            guard let ino = t.ino(atPath: dir), var a = t.attributes(of: ino), a.kind == .directory else { return }
+            if now.rawValue > a.mtime.rawValue { a.mtime = now }
+            if now.rawValue > a.ctime.rawValue { a.ctime = now }
+            t.setAttributes(a)
+        }
     }
 
     /// Paths moved or went away below `path`: every listing and fresh directory is dropped.

@@ -127,6 +127,12 @@ final class CoherenceTests: ReadWriteTestCase {
             write("d/b", "333", "a"); check("append")
             os.unlink(f"{mnt}/d/c"); check("unlink", ["d/c"])
             write("d/c", "4444"); check("create again")
+            # The directory's own times move with what is created in it, though the server
+            # is not asked for them again within the timeout.
+            os.stat(f"{mnt}/d"); before = os.stat(f"{mnt}/d").st_mtime_ns
+            write("d/e", ""); os.unlink(f"{mnt}/d/e")
+            if os.stat(f"{mnt}/d").st_mtime_ns <= before: sys.exit("the directory's mtime did not move")
+            check("create and remove")
             os.mkdir(f"{mnt}/d/sub"); write("d/sub/x", "x"); check("mkdir inside")
             os.rename(f"{mnt}/d/sub", f"{mnt}/d/sub2"); check("rename dir", ["d/sub", "d/sub/x"])
             os.mkdir(f"{mnt}/d/sub"); check("mkdir old name")
