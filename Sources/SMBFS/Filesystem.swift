@@ -79,6 +79,20 @@ public final class Filesystem: Sendable {
 
     /// Listings being read from the server, by path, with the listing cache's stamp at the start.
     private let reading = Mutex<[String: (stamp: UInt64, task: Task<[Entry], Error>)]>([:])
+    /// Listings being read ahead of a tree walk (ReadAhead.swift).
+    let readingAhead = Atomic<Int>(0)
+
+    func isBeingRead(_ dir: String) -> Bool { reading.withLock { $0[dir] != nil } }
+
+    /// Waits for the listings being read at or below `path` (read ahead, most likely): their
+    /// open handles would make the server refuse to rename or remove the directory.
+    func settleReads(under path: String) async {
+        let prefix = path + "/"
+        let tasks = reading.withLock { r in
+            r.filter { path.isEmpty || $0.key == path || $0.key.hasPrefix(prefix) }.map(\.value.task)
+        }
+        for t in tasks { _ = try? await t.value }
+    }
 
     /// When the server last gave each directory's attributes (see `getattr`); a change through
     /// this mount in a directory forgets it.
@@ -271,8 +285,10 @@ public final class Filesystem: Sendable {
     /// what changed through this mount, else QUERY_DIRECTORY (so `ls -l` twice in a row asks
     /// once, as the kernel's own caches would for lookups).
     /// `watch`: a listing asked for by readdir, so the directory is in use and worth watching.
-    private func loadDirectory(_ dir: String, ino: UInt64, watch: Bool = true) async throws -> [Entry] {
+    /// `readAhead`: asked for by the kernel, so the directories after it are read too.
+    func loadDirectory(_ dir: String, ino: UInt64, watch: Bool = true, readAhead: Bool = true) async throws -> [Entry] {
         let ttl = listingTTL
+        if readAhead { self.readAhead(after: dir) }
         if ttl > .zero, let c = listings.withLock({ $0.complete(dir, now: .now, ttl: ttl) }) {
             if watch { self.watch(dir, ino: ino, fromServer: false) }
             return c.entries

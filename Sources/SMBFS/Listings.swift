@@ -172,6 +172,23 @@ struct ListingCache: Sendable {
         return l.folded[name.lowercased()] != nil ? .unknown : .absent
     }
 
+    /// Subdirectories listed in `dir` after `name`, in listing order, that have no listing of
+    /// their own: the ones a tree walk (find, du, rm -r, git) will read next. Looks at most
+    /// `scan` entries on, and returns at most `count`.
+    func directories(after name: String, in dir: String, now: ContinuousClock.Instant, ttl: Duration,
+                     count: Int, scan: Int = 64) -> [Filesystem.Entry] {
+        // The parent's listing is only a hint of names here: an expired one serves too (a long
+        // walk outlasts the timeout), a name gone since costs one failed read.
+        guard let l = listings[dir], let i = l.byName[name] else { return [] }
+        var found: [Filesystem.Entry] = []
+        for e in l.entries[(i + 1)...].prefix(scan) where e.attributes.kind == .directory {
+            let path = Filesystem.join(dir, e.name)
+            if current(path, now: now, ttl: ttl) == nil { found.append(e) }
+            if found.count == count { break }
+        }
+        return found
+    }
+
     /// Counts a lookup in `dir` that had to ask the server; true when the directory should be
     /// read instead.
     mutating func missed(_ dir: String, now: ContinuousClock.Instant, ttl: Duration) -> Bool {

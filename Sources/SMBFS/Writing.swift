@@ -172,6 +172,7 @@ extension Filesystem {
         willChange(p)
         // A watch's open would keep the directory in existence (delete pending) until closed.
         await stopWatches(under: p)
+        await settleReads(under: p)
         do {
             try await delete(path: p, directory: true)
         } catch {
@@ -225,6 +226,7 @@ extension Filesystem {
         // The server refuses to rename a directory with handles open below it, this client's
         // watches included.
         await stopWatches(under: from)
+        await settleReads(under: from)
         do {
             try await share.rename(path: from, to: to, replaceIfExists: !noReplace)
         } catch {

@@ -59,6 +59,22 @@ final class WriteDirectoryTests: ReadWriteTestCase {
         XCTAssertEqual(sh(#"ls -- "$1""#, mdir + "/dst").stdout, "file 1\nfile 2\nfile 3\nfile 4\nfile 5\n")
     }
 
+    /// Reading one subdirectory reads the next ones ahead (a tree walk); the tree can be renamed
+    /// and removed at once after, while those reads may still be under way.
+    func testTreeRenamedRightAfterAPartialWalk() throws {
+        let make = sh(#"cd -- "$1" && for i in $(seq 1 12); do mkdir -p "p/d$i" && echo $i > "p/d$i/f"; done"#, mdir)
+        XCTAssertEqual(make.status, 0, make.summary)
+        let r = sh(#"""
+            cd -- "$1" && for i in $(seq 1 10); do
+                ls p > /dev/null && ls p/d1 > /dev/null && mv p q || exit 1
+                ls q > /dev/null && ls q/d1 > /dev/null && mv q p || exit 2
+            done && cat p/d12/f && ls p/d5 > /dev/null && rm -r p
+            """#, mdir)
+        XCTAssertEqual(r.status, 0, r.summary)
+        XCTAssertEqual(r.stdout, "12\n")
+        XCTAssertEqual(sh(#"ls -A -- "$1""#, sdir).stdout, "")
+    }
+
     /// rename(2) over an existing file replaces it (editors rely on it), also when the target
     /// was just read through the mount and across directories.
     func testRenameFileReplacesTarget() throws {

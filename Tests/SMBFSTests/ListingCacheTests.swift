@@ -7,10 +7,10 @@ final class ListingCacheTests: XCTestCase {
     let owner = Ownership(uid: 1000, gid: 1000)
     let ttl = Duration.seconds(1)
 
-    func entry(_ name: String, ino: UInt64, size: UInt64 = 10) -> Filesystem.Entry {
+    func entry(_ name: String, ino: UInt64, size: UInt64 = 10, directory: Bool = false) -> Filesystem.Entry {
         let t = FileTime(rawValue: 0)
         let b = FileBasics(creationTime: t, lastAccessTime: t, lastWriteTime: t, changeTime: t,
-                           allocationSize: 0, endOfFile: size, fileAttributes: .archive)
+                           allocationSize: 0, endOfFile: size, fileAttributes: directory ? .directory : .archive)
         return Filesystem.Entry(name: name, attributes: owner.attributes(ino: ino, basics: b))
     }
 
@@ -80,6 +80,26 @@ final class ListingCacheTests: XCTestCase {
         let old = c.stamp
         c.invalidateAll()
         XCTAssertFalse(c.store("x", entries: [], at: t0, stamp: old))
+    }
+
+    func testTheDirectoriesAWalkReadsNext() {
+        var c = ListingCache()
+        let t0 = ContinuousClock.now
+        let names = ["d1", "f1", "d2", "d3", "f2", "d4", "d5", "d6"]
+        c.store("p", entries: names.enumerated().map { entry($1, ino: UInt64($0 + 2), directory: $1.hasPrefix("d")) },
+                at: t0, stamp: c.stamp)
+        c.store("p/d3", entries: [], at: t0, stamp: c.stamp)
+        func next(_ after: String, _ count: Int, at now: ContinuousClock.Instant) -> [String] {
+            c.directories(after: after, in: "p", now: now, ttl: ttl, count: count).map(\.name)
+        }
+        // After d1: directories only, in listing order, skipping d3 (listed already).
+        XCTAssertEqual(next("d1", 3, at: t0), ["d2", "d4", "d5"])
+        XCTAssertEqual(next("d5", 3, at: t0), ["d6"])
+        XCTAssertEqual(next("d6", 3, at: t0), [])
+        XCTAssertEqual(next("nothere", 3, at: t0), [])
+        // The parent's listing is a hint even after the timeout; d3's own listing has expired.
+        XCTAssertEqual(next("d2", 2, at: t0 + .seconds(5)), ["d3", "d4"])
+        XCTAssertEqual(c.directories(after: "d1", in: "q", now: t0, ttl: ttl, count: 3).count, 0)
     }
 
     func testRepeatedMissesAskForTheListing() {
