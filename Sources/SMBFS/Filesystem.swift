@@ -94,9 +94,8 @@ public final class Filesystem: Sendable {
         for t in tasks { _ = try? await t.value }
     }
 
-    /// When the server last gave each directory's attributes (see `getattr`); a change through
-    /// this mount in a directory forgets it.
-    let freshDirectories = Mutex<[UInt64: ContinuousClock.Instant]>([:])
+    /// Attributes the server gave within the timeout (FreshAttributes.swift).
+    let fresh = Mutex(FreshAttributes())
 
     /// Directories this mount changed something in lately (Watches.swift).
     let localChanges = Mutex(LocalChanges())
@@ -115,6 +114,7 @@ public final class Filesystem: Sendable {
     }
 
     func invalidate(_ ino: UInt64, _ what: Invalidation) {
+        if case .entry = what {} else { fresh.withLock { $0.forget(ino) } }
         invalidator.withLock { $0 }?(ino, what)
     }
 
@@ -209,13 +209,15 @@ public final class Filesystem: Sendable {
         let p = Self.join(dir, name)
         if let listed = try await listedEntry(dir: dir, ino: parent, name: name) { return listed }
         let a = try await answer(known: inodes.withLock({ $0.attributes(atPath: p) })) {
+            var stamp = self.freshStamp
             var a = try await self.stat(path: p)
             if let wb = self.writeBehind, await wb.busy(a.ino) {
                 await wb.settle(ino: a.ino)
+                stamp = self.freshStamp
                 a = try await self.stat(path: p)
             }
             self.inodes.withLock { $0.setAttributes(a) }
-            self.markFresh(a)
+            self.markFresh(a, stamp: stamp)
             return a
         }
         return Entry(name: name, attributes: a)
@@ -224,9 +226,10 @@ public final class Filesystem: Sendable {
     public func getattr(_ ino: UInt64) async throws -> Attributes {
         let known = inodes.withLock { $0.attributes(of: ino) }
         // The kernel asks again for a directory it has just listed (reading a directory
-        // invalidates its atime); attributes the server gave within the timeout, with nothing
-        // changed in it through the mount since, answer that as the kernel's own cache would.
-        if let known, known.kind == .directory, isFresh(directory: ino) { return known }
+        // invalidates its atime), and for a file before each chown: what the server gave within
+        // the timeout, with nothing changed through the mount since, answers that as the
+        // kernel's own cache would.
+        if let f = freshAttributes(ino) { return f }
         // While the server is unreachable, what is known is answered at once (desktops and `ls`
         // must not hang); hard mounts wait only for what is not known.
         return try await answer(known: known) {
@@ -234,27 +237,30 @@ public final class Filesystem: Sendable {
         }
     }
 
-    /// Directory attributes the server gave, and when.
-    func markFresh(_ a: Attributes, at: ContinuousClock.Instant = .now) {
-        guard a.kind == .directory, options.attributeTimeout > 0 else { return }
-        freshDirectories.withLock { f in
-            if f.count >= 4096 { f.removeAll() }
-            f[a.ino] = at
-        }
+    /// Taken before asking the server for attributes, passed to `markFresh` with the answer.
+    var freshStamp: UInt64 { fresh.withLock { $0.stamp } }
+
+    /// Attributes the server gave (asked at `stamp`, answered at `at`).
+    func markFresh(_ a: Attributes, at: ContinuousClock.Instant = .now, stamp: UInt64) {
+        guard options.attributeTimeout > 0 else { return }
+        let ttl = listingTTL
+        fresh.withLock { $0.keep(a, at: at, stamp: stamp, now: .now, ttl: ttl) }
     }
 
-    private func isFresh(directory ino: UInt64) -> Bool {
-        guard let at = freshDirectories.withLock({ $0[ino] }) else { return false }
-        return ContinuousClock.now - at < listingTTL
+    func freshAttributes(_ ino: UInt64) -> Attributes? {
+        guard options.attributeTimeout > 0 else { return nil }
+        let ttl = listingTTL
+        return fresh.withLock { $0.attributes(of: ino, now: .now, ttl: ttl) }
     }
 
     private func fetchAttributes(_ ino: UInt64) async throws -> Attributes {
         await writeBehind?.settle(ino: ino)
         do {
+            let stamp = freshStamp
             var a = try await stat(path: try path(of: ino))
             if ino == InodeTable.rootIno { a.ino = ino }
             inodes.withLock { $0.setAttributes(a) }
-            markFresh(a)
+            markFresh(a, stamp: stamp)
             return a
         } catch {
             // A file unlinked while open has no name any more; its open handle still answers.
@@ -286,9 +292,10 @@ public final class Filesystem: Sendable {
     /// once, as the kernel's own caches would for lookups).
     /// `watch`: a listing asked for by readdir, so the directory is in use and worth watching.
     /// `readAhead`: asked for by the kernel, so the directories after it are read too.
-    func loadDirectory(_ dir: String, ino: UInt64, watch: Bool = true, readAhead: Bool = true) async throws -> [Entry] {
+    func loadDirectory(_ dir: String, ino: UInt64, watch: Bool = true) async throws -> [Entry] {
         let ttl = listingTTL
-        if readAhead { self.readAhead(after: dir) }
+        // Read by readdir: a walker (find, rm -r, git) goes on to the next subdirectories.
+        if watch { readAhead(after: dir) }
         if ttl > .zero, let c = listings.withLock({ $0.complete(dir, now: .now, ttl: ttl) }) {
             if watch { self.watch(dir, ino: ino, fromServer: false) }
             return c.entries
@@ -338,6 +345,7 @@ public final class Filesystem: Sendable {
 
     private func readDirectory(_ dir: String) async throws -> [Entry] {
         let started = ContinuousClock.now
+        let stamp = freshStamp
         let list = try await share.listDirectory(path: dir)
         var entries: [Entry] = []
         entries.reserveCapacity(list.count)
@@ -346,9 +354,9 @@ public final class Filesystem: Sendable {
             var a = attributes(path: p, basics: e.basics, fileId: e.fileId)
             // A file with writes still in flight is as long as they will make it.
             if let end = await writeBehind?.extent(a.ino), end > a.size { a.size = end }
-            markFresh(a, at: started)
-            entries.append(Entry(name: e.name, attributes: await resolvingSymlink(
-                a, path: p, reparsePoint: e.basics.fileAttributes.contains(.reparsePoint))))
+            a = await resolvingSymlink(a, path: p, reparsePoint: e.basics.fileAttributes.contains(.reparsePoint))
+            markFresh(a, at: started, stamp: stamp)
+            entries.append(Entry(name: e.name, attributes: a))
         }
         return entries
     }

@@ -27,7 +27,7 @@ extension Filesystem {
             }
             Task {
                 defer { self.readingAhead.subtract(1, ordering: .relaxed) }
-                _ = try? await self.loadDirectory(child, ino: e.attributes.ino, watch: false, readAhead: false)
+                _ = try? await self.loadDirectory(child, ino: e.attributes.ino, watch: false)
             }
         }
     }

@@ -91,19 +91,26 @@ extension Filesystem {
                 c.modified(parent.dir, name: parent.name)
             }
         }
-        forgetFresh(path)
+        // A name removed that no inode is known under is a hard link whose inode goes by its
+        // other name now: which one is not known, so nothing fresh is kept (its link count fell).
+        if !forgetFresh(path), case .removed = change { fresh.withLock { $0.forgetAll() } }
         if case .modified = change { return }
         touchFresh(dir)
     }
 
+    /// The open file `ino` was written to.
     func changedLocally(ino: UInt64) {
+        fresh.withLock { $0.forget(ino) }
         if let p = try? path(of: ino) { changedLocally(p, .modified) }
     }
 
-    /// The directory at `path`, if it is one, changed itself: the server is asked for it.
-    private func forgetFresh(_ path: String) {
-        guard let ino = inodes.withLock({ $0.ino(atPath: path) }) else { return }
-        _ = freshDirectories.withLock { $0.removeValue(forKey: ino) }
+    /// What the server said of the inode at `path` no longer stands. False when no inode is
+    /// known there.
+    @discardableResult
+    private func forgetFresh(_ path: String) -> Bool {
+        guard let ino = inodes.withLock({ $0.ino(atPath: path) }) else { return false }
+        fresh.withLock { $0.forget(ino) }
+        return true
     }
 
     /// A name was added to or removed from `dir` through this mount. Its attributes from the
@@ -111,19 +118,15 @@ extension Filesystem {
     /// modification and change times (as the kernel's cifs client sets them locally): creating
     /// a file does not make the kernel's permission check on the directory ask the server.
     private func touchFresh(_ dir: String) {
+        guard let ino = inodes.withLock({ $0.ino(atPath: dir) }) else { return }
         let now = Self.now()
-        inodes.withLock { t in
-            guard let ino = t.ino(atPath: dir), var a = t.attributes(of: ino), a.kind == .directory else { return }
-            if now.rawValue > a.mtime.rawValue { a.mtime = now }
-            if now.rawValue > a.ctime.rawValue { a.ctime = now }
-            t.setAttributes(a)
-        }
+        fresh.withLock { $0.touch(ino, time: now) }
     }
 
     /// Paths moved or went away below `path`: every listing and fresh directory is dropped.
     func structureChanged() {
         listings.withLock { $0.invalidateAll() }
-        freshDirectories.withLock { $0.removeAll() }
+        fresh.withLock { $0.forgetAll() }
     }
 
     /// Starts watching `dir` (inode `ino`) unless it is watched already; called on each listing
@@ -250,7 +253,7 @@ extension Filesystem {
     /// lookup asks.
     private func changedOnServer(_ dir: String, ino: UInt64, _ changes: [FileNotifyInformation]?) {
         let dropped = listings.withLock { $0.invalidate(dir) }
-        _ = freshDirectories.withLock { $0.removeValue(forKey: ino) }
+        fresh.withLock { $0.forget(ino) }
         if changes != nil && localChanges.withLock({ $0.recent(dir, now: .now) }) { return }
         let names = changes.map { Set($0.map(\.fileName)) } ?? Set(dropped?.map(\.name) ?? [])
         logger.debug("changed on the server", metadata: ["path": "\(dir)", "names": "\(names.count)"])

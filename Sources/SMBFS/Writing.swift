@@ -17,6 +17,7 @@ extension Filesystem {
         try Self.validate(name: name)
         let p = Self.join(try path(of: parent), name)
         willChange(p)
+        let stamp = freshStamp
         let c: CreateResponse
         do {
             c = try await share.create(path: p, access: flags.access, disposition: flags.createDisposition,
@@ -27,6 +28,7 @@ extension Filesystem {
         }
         let (entry, handle) = await created(c, path: p, name: name, writable: flags.write)
         changedLocally(p, .added(entry))
+        markFresh(entry.attributes, stamp: stamp)
         return (entry, handle)
     }
 
@@ -234,9 +236,9 @@ extension Filesystem {
             changedLocally(to, .modified)
             throw error
         }
-        renamed(from: from, to: to)
         changedLocally(from, .removed)
         changedLocally(to, .added(nil))
+        renamed(from: from, to: to)
         if !file { structureChanged() }
     }
 
@@ -244,13 +246,40 @@ extension Filesystem {
     /// (FileBasicInformation); ownership cannot be changed on an SMB share.
     public func setattr(_ ino: UInt64, _ changes: AttributeChanges, handle: UInt64?) async throws -> Attributes {
         let p = try path(of: ino)
-        willChange(p)
-        defer { changedLocally(p, .modified) }
-        await writeBehind?.settle(ino: ino)
         if !options.ignoreChown {
             if let uid = changes.uid, uid != options.ownership.uid { throw FSError(EPERM) }
             if let gid = changes.gid, gid != options.ownership.gid { throw FSError(EPERM) }
         }
+        if let known = unchangedBy(changes, ino: ino) { return known }
+        willChange(p)
+        let stamp = freshStamp
+        let a: Attributes
+        do {
+            a = try await setOnServer(ino, path: p, changes, handle: handle)
+        } catch {
+            changedLocally(p, .modified)
+            throw error
+        }
+        changedLocally(p, .modified)
+        markFresh(a, stamp: stamp)
+        return a
+    }
+
+    /// The attributes to answer with when `changes` would change nothing the server keeps:
+    /// chown to the mount's owner (tar and cp -p chown every file they make), chmod that keeps
+    /// the owner-write bit, on attributes the server gave within the timeout.
+    private func unchangedBy(_ changes: AttributeChanges, ino: UInt64) -> Attributes? {
+        guard changes.size == nil, changes.atime == nil, changes.mtime == nil,
+              let known = freshAttributes(ino) else { return nil }
+        if let mode = changes.mode {
+            guard !options.readOnly else { return nil }
+            if known.kind == .file && (mode & 0o200 == 0) != (known.permissions & 0o200 == 0) { return nil }
+        }
+        return known
+    }
+
+    private func setOnServer(_ ino: UInt64, path p: String, _ changes: AttributeChanges, handle: UInt64?) async throws -> Attributes {
+        await writeBehind?.settle(ino: ino)
         let needsServer = changes.size != nil || changes.atime != nil || changes.mtime != nil || changes.mode != nil
         if needsServer { try writable() }
         // Through a handle this client already has open for writing, when there is one: a time
