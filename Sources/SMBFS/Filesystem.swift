@@ -255,6 +255,11 @@ public final class Filesystem: Sendable {
 
     private func fetchAttributes(_ ino: UInt64) async throws -> Attributes {
         await writeBehind?.settle(ino: ino)
+        // A file open here is asked through its handle: one request, no path for the server to
+        // resolve, and the answer is about this inode even if another client renamed or
+        // replaced the name meanwhile.
+        // (A handle the server no longer knows falls back to the path.)
+        if let fid = openFileId(ino: ino), let a = try? await attributes(through: fid, ino: ino) { return a }
         do {
             let stamp = freshStamp
             var a = try await stat(path: try path(of: ino))
@@ -263,13 +268,22 @@ public final class Filesystem: Sendable {
             markFresh(a, stamp: stamp)
             return a
         } catch {
-            // A file unlinked while open has no name any more; its open handle still answers.
+            // Opened while the path was being asked for: its open handle still answers.
             guard ErrnoMapping.errno(for: error) == ENOENT, let fid = openFileId(ino: ino) else { throw error }
-            let info = try await share.queryAllInformation(fid)
-            var a = options.ownership.attributes(ino: ino, basics: info.basics, nlink: info.numberOfLinks)
-            if info.deletePending { a.nlink = 0 }
-            return a
+            return try await attributes(through: fid, ino: ino)
         }
+    }
+
+    private func attributes(through fid: FileId, ino: UInt64) async throws -> Attributes {
+        let stamp = freshStamp
+        let info = try await share.queryAllInformation(fid)
+        var a = options.ownership.attributes(ino: ino, basics: info.basics, nlink: info.numberOfLinks)
+        // Unlinked while open: it has no name any more.
+        if info.deletePending { a.nlink = 0 } else {
+            inodes.withLock { $0.setAttributes(a) }
+            markFresh(a, stamp: stamp)
+        }
+        return a
     }
 
     // MARK: - directories

@@ -254,8 +254,9 @@ extension Filesystem {
     private func changedOnServer(_ dir: String, ino: UInt64, _ changes: [FileNotifyInformation]?) {
         let dropped = listings.withLock { $0.invalidate(dir) }
         fresh.withLock { $0.forget(ino) }
-        if changes != nil && localChanges.withLock({ $0.recent(dir, now: .now) }) { return }
         let names = changes.map { Set($0.map(\.fileName)) } ?? Set(dropped?.map(\.name) ?? [])
+        for n in names { forgetFresh(Self.join(dir, n)) }
+        if changes != nil && localChanges.withLock({ $0.recent(dir, now: .now) }) { return }
         logger.debug("changed on the server", metadata: ["path": "\(dir)", "names": "\(names.count)"])
         // The kernel takes the directory's lock for this, which a request waiting on this
         // process may hold: never on a Swift pool thread, and in the order reported.
