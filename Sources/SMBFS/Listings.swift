@@ -65,6 +65,10 @@ struct ListingCache: Sendable {
     /// After this many lookups in one directory within the timeout, one QUERY_DIRECTORY is
     /// cheaper than the lookups still to come (`git status`, `make` walking a tree).
     static let missesBeforeListing = 4
+    /// A directory whose last listing (expired now) held at most this many entries is read at
+    /// the first lookup that misses: one round trip either way, and the lookups that follow
+    /// in it are answered.
+    static let smallDirectory = 256
 
     /// What a read of a directory that starts now passes back to `store`.
     var stamp: UInt64 { clock }
@@ -192,6 +196,7 @@ struct ListingCache: Sendable {
     /// Counts a lookup in `dir` that had to ask the server; true when the directory should be
     /// read instead.
     mutating func missed(_ dir: String, now: ContinuousClock.Instant, ttl: Duration) -> Bool {
+        if let l = listings[dir], l.entries.count <= Self.smallDirectory { return true }
         var m = misses[dir] ?? (0, now)
         if now - m.since >= ttl { m = (0, now) }
         m.count += 1

@@ -109,6 +109,14 @@ final class ListingCacheTests: XCTestCase {
             XCTAssertFalse(c.missed("d", now: t0, ttl: ttl), "miss \(i)")
         }
         XCTAssertTrue(c.missed("d", now: t0, ttl: ttl))
+        // A directory listed before with few entries is read at the first miss.
+        var small = ListingCache()
+        small.store("d", entries: [entry("a", ino: 5)], at: t0, stamp: small.stamp)
+        XCTAssertTrue(small.missed("d", now: t0 + .seconds(2), ttl: ttl))
+        var large = ListingCache()
+        large.store("d", entries: (0...ListingCache.smallDirectory).map { entry("f\($0)", ino: UInt64($0 + 2)) },
+                    at: t0, stamp: large.stamp)
+        XCTAssertFalse(large.missed("d", now: t0 + .seconds(2), ttl: ttl))
         // The timeout starts the count again.
         var d = ListingCache()
         for _ in 1..<ListingCache.missesBeforeListing { _ = d.missed("d", now: t0, ttl: ttl) }
