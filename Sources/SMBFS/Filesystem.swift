@@ -257,8 +257,7 @@ public final class Filesystem: Sendable {
         await writeBehind?.settle(ino: ino)
         // A file open here is asked through its handle: one request, no path for the server to
         // resolve, and the answer is about this inode even if another client renamed or
-        // replaced the name meanwhile.
-        // (A handle the server no longer knows falls back to the path.)
+        // replaced the name meanwhile. A handle the server no longer knows falls back to the path.
         if let fid = openFileId(ino: ino), let a = try? await attributes(through: fid, ino: ino) { return a }
         do {
             let stamp = freshStamp
@@ -304,8 +303,8 @@ public final class Filesystem: Sendable {
     /// A directory's entries: the listing read within the attribute timeout, kept up to date with
     /// what changed through this mount, else QUERY_DIRECTORY (so `ls -l` twice in a row asks
     /// once, as the kernel's own caches would for lookups).
-    /// `watch`: a listing asked for by readdir, so the directory is in use and worth watching.
-    /// `readAhead`: asked for by the kernel, so the directories after it are read too.
+    /// `watch`: a listing asked for by readdir, so the directory is in use and worth watching,
+    /// and the subdirectories listed after it in its parent are read ahead (ReadAhead.swift).
     func loadDirectory(_ dir: String, ino: UInt64, watch: Bool = true) async throws -> [Entry] {
         let ttl = listingTTL
         // Read by readdir: a walker (find, rm -r, git) goes on to the next subdirectories.
