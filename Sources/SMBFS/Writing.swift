@@ -69,13 +69,12 @@ extension Filesystem {
         let id = try await wb.begin(ino: f.ino, handle: handle, offset: offset, count: data.count)
         let share = self.share
         Task {
-            do {
-                try await share.write(f.fileId, offset: offset, data: data)
-                await wb.end(id, error: nil)
-            } catch {
-                await wb.end(id, error: error)
-            }
+            var failure: Error?
+            do { try await share.write(f.fileId, offset: offset, data: data) } catch { failure = error }
+            // Before the write counts as landed: what is asked of the file once it settles must
+            // not be taken for older than this write.
             self.changedLocally(ino: f.ino)
+            await wb.end(id, error: failure)
         }
         return data.count
     }
