@@ -81,8 +81,7 @@ final class Connection: Sendable {
                            value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 65536, maximum: 1 << 20))
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
-                    try ch.pipeline.syncOperations.addHandler(ByteToMessageHandler(DirectTCPFrameDecoder(limit: limit)))
-                    try ch.pipeline.syncOperations.addHandler(FrameReceiver(sink: conn))
+                    try ch.pipeline.syncOperations.addHandler(FrameReceiver(sink: conn, limit: limit))
                 }
             }
         let channel: Channel

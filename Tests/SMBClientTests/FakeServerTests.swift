@@ -8,12 +8,13 @@ import Glibc
 #endif
 
 /// A scripted server for what no real server sends: after reading the client's first frame it
-/// writes fixed bytes, then keeps the connection open.
+/// writes fixed bytes (one at a time, a moment apart, when `trickle`), then keeps the
+/// connection open.
 final class ScriptedServer: @unchecked Sendable {
     let port: UInt16
     private let fd: Int32
 
-    init(reply: [UInt8]) throws {
+    init(reply: [UInt8], trickle: Bool = false) throws {
         let (s, p) = try Loopback.listen()
         fd = s
         port = p
@@ -22,7 +23,15 @@ final class ScriptedServer: @unchecked Sendable {
             guard c >= 0 else { return }
             var buf = [UInt8](repeating: 0, count: 65536)
             _ = read(c, &buf, buf.count)
-            if !reply.isEmpty { _ = reply.withUnsafeBytes { write(c, $0.baseAddress, reply.count) } }
+            if trickle {
+                for b in reply {
+                    var one = b
+                    _ = write(c, &one, 1)
+                    usleep(2000)
+                }
+            } else if !reply.isEmpty {
+                _ = reply.withUnsafeBytes { write(c, $0.baseAddress, reply.count) }
+            }
             // Hold the connection until the client closes it.
             while read(c, &buf, buf.count) > 0 {}
             close(c)
@@ -67,6 +76,13 @@ final class FakeServerTests: XCTestCase {
     func testGarbageMessageClosesTheConnection() async throws {
         let server = try ScriptedServer(reply: [0, 0, 0, 8] + Array(repeating: 0x41, count: 8))
         guard case .malformed = try await connect(to: server) else { return XCTFail("not malformed") }
+    }
+
+    /// The same frame arriving a byte at a time (its length prefix split across reads) is put
+    /// together and read as one message.
+    func testFrameArrivingInPiecesIsAssembled() async throws {
+        let server = try ScriptedServer(reply: [0, 0, 0, 8] + Array(repeating: 0x41, count: 8), trickle: true)
+        guard case .malformed = try await connect(to: server) else { return XCTFail("not read as one frame") }
     }
 
     func testSilentServerTimesOut() async throws {
