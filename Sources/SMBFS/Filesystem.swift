@@ -84,8 +84,10 @@ public final class Filesystem: Sendable {
 
     func isBeingRead(_ dir: String) -> Bool { reading.withLock { $0[dir] != nil } }
 
-    /// Waits for the listings being read at or below `path` (read ahead, most likely): their
-    /// open handles would make the server refuse to rename or remove the directory.
+    /// Waits for the listings being read at or below `path` (read ahead, most likely). Each is
+    /// one CREATE+QUERY_DIRECTORY+CLOSE compound, which Samba works through before the next
+    /// request; a server that interleaved them would refuse to rename or remove a directory
+    /// with a handle open below it.
     func settleReads(under path: String) async {
         let prefix = path + "/"
         let tasks = reading.withLock { r in

@@ -3,9 +3,10 @@ import Synchronization
 /// Directory read-ahead for tree walks. A walker (find, du, rm -r, git status, cp -r) reads the
 /// subdirectories of a directory one after another, each a round trip that waits for the one
 /// before. When a directory is read, the next few subdirectories listed after it in its
-/// parent are read too, in parallel, so the walker finds their listings ready. Read-ahead
-/// only happens inside a parent listed within the timeout, stays a few directories ahead, and
-/// is bounded in flight; a listing read ahead is kept like any other (and dropped by changes).
+/// parent are read too, in parallel, so the walker finds their listings ready. Read-ahead only
+/// happens inside a parent whose listing is still held (its names are a hint, so an expired
+/// one serves), stays a few directories ahead, and is bounded in flight; a listing read ahead
+/// is kept like any other (and dropped by changes).
 extension Filesystem {
     /// Subdirectories read ahead of each one read, and listings being read ahead at once.
     static let directoriesAhead = 4
