@@ -17,7 +17,7 @@ enum Directory {
 
     private static func fill(req: fuse_req_t, ctx: Context, dir: UInt64, handle: UInt64, size: Int, offset: Int, plus: Bool) {
         let r = Request(raw: req)
-        Task {
+        ctx.serve {
             do {
                 let entries = try await ctx.fs.readdir(handle: handle, offset: max(0, offset - 2))
                 reply(req: r.raw, ctx: ctx, dir: dir, entries: entries, size: size, offset: offset, plus: plus)

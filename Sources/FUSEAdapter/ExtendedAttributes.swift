@@ -15,7 +15,7 @@ enum ExtendedAttributes {
             // ls -l asks every file for security.selinux and system.posix_acl_access unless a
             // device answers that, so this is one request per listing instead of two per file.
             guard Filesystem.isStoredXattr(n) else { return r.error(EOPNOTSUPP) }
-            Task {
+            ctx.serve {
                 do { ExtendedAttributes.reply(r, try await ctx.fs.getxattr(ino, name: n), size: size) } catch { r.error(error) }
             }
         }
@@ -23,7 +23,7 @@ enum ExtendedAttributes {
         ops.listxattr = { req, ino, size in
             let r = Request(raw: req!)
             let ctx = Context.of(req)
-            Task {
+            ctx.serve {
                 do {
                     let names = try await ctx.fs.listxattr(ino)
                     ExtendedAttributes.reply(r, names.flatMap { Array($0.utf8) + [0] }, size: size)
@@ -36,7 +36,7 @@ enum ExtendedAttributes {
             let ctx = Context.of(req)
             guard let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
             let v = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
-            Task {
+            ctx.serve {
                 do {
                     try await ctx.fs.setxattr(ino, name: n, value: v, flags: flags)
                     r.error(0)
@@ -48,7 +48,7 @@ enum ExtendedAttributes {
             let r = Request(raw: req!)
             let ctx = Context.of(req)
             guard let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
-            Task {
+            ctx.serve {
                 do {
                     try await ctx.fs.removexattr(ino, name: n)
                     r.error(0)

@@ -30,7 +30,7 @@ enum Locking {
             let fh = fi.pointee.fh, owner = fi.pointee.lock_owner
             var l = lock.pointee
             let range = Locking.range(l)
-            Task {
+            ctx.serve {
                 do {
                     if let conflict = try await ctx.fs.getlk(handle: fh, owner: owner, range) {
                         l.l_type = Int16(conflict.kind == .write ? F_WRLCK : F_RDLCK)
@@ -51,7 +51,7 @@ enum Locking {
             guard let fi, let lock else { return r.error(EINVAL) }
             let fh = fi.pointee.fh, owner = fi.pointee.lock_owner
             let range = Locking.range(lock.pointee)
-            Task {
+            ctx.serve {
                 do {
                     try await ctx.fs.setlk(handle: fh, owner: owner, range, wait: sleep != 0) {
                         fuse_req_interrupted(r.raw) != 0
@@ -68,7 +68,7 @@ enum Locking {
             let fh = fi.pointee.fh, owner = fi.pointee.lock_owner
             let kind: LockRange.Kind = op & LOCK_UN != 0 ? .unlock : op & LOCK_EX != 0 ? .write : .read
             let wait = op & LOCK_NB == 0
-            Task {
+            ctx.serve {
                 do {
                     try await ctx.fs.setlk(handle: fh, owner: owner, LockRange(start: 0, end: Locking.toEnd, kind: kind),
                                            wait: wait) { fuse_req_interrupted(r.raw) != 0 }

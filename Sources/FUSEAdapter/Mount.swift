@@ -72,11 +72,11 @@ public enum FUSEMount {
         return out
     }
 
-    /// Buffered reads reach FUSE in read_ahead_kb units (128 KiB by default); SMB reads are
-    /// cheaper in 1 MiB units, and a sequential reader is fastest with several in flight: an
-    /// 8 MiB window goes out as up to eight 1 MiB reads at once (the kernel's max_background
-    /// bounds the total). Root can raise it for this mount's bdi, found in mountinfo without
-    /// calling into the mount itself.
+    /// Buffered reads reach FUSE in read_ahead_kb units, 128 KiB by default; SMB reads are
+    /// cheaper in 1 MiB units. The kernel sets the window at INIT to the smaller of this bdi's
+    /// read_ahead_kb and the max_readahead we answer (1 MiB, Operations.init), so root raises
+    /// the bdi's value between mounting and answering INIT, found in mountinfo without calling
+    /// into the mount itself: the window becomes 1 MiB.
     static func raiseReadAhead(mountpoint: String, logger: Logger) {
         guard geteuid() == 0, let f = fopen("/proc/self/mountinfo", "r") else { return }
         defer { fclose(f) }
@@ -91,7 +91,7 @@ public enum FUSEMount {
         guard let device else { return }
         let path = "/sys/class/bdi/\(device)/read_ahead_kb"
         guard let out = fopen(path, "w") else { return }
-        fputs("8192\n", out)
+        fputs("1024\n", out)
         fclose(out)
         logger.debug("read_ahead_kb raised", metadata: ["bdi": "\(device)"])
     }

@@ -17,7 +17,7 @@ enum Writing {
             guard let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
             var info = fi?.pointee ?? fuse_file_info()
             let flags = OpenFlags(posix: info.flags)
-            Task {
+            ctx.serve {
                 do {
                     let (e, handle) = try await ctx.fs.create(parent: parent, name: n, flags: flags)
                     var p = Convert.entry(e, timeout: ctx.timeout)
@@ -38,7 +38,7 @@ enum Writing {
             guard let fh = fi?.pointee.fh else { return r.error(EBADF) }
             // The buffer belongs to libfuse only until this callback returns.
             let data = buf.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
-            Task {
+            ctx.serve {
                 do {
                     let n = try await ctx.fs.write(handle: fh, offset: UInt64(off), data: data)
                     fuse_reply_write(r.raw, n)
@@ -50,7 +50,7 @@ enum Writing {
             let r = Request(raw: req!)
             let ctx = Context.of(req)
             guard let fh = fi?.pointee.fh else { return r.error(EBADF) }
-            Task {
+            ctx.serve {
                 do {
                     try await ctx.fs.fsync(handle: fh)
                     r.error(0)
@@ -81,7 +81,7 @@ enum Writing {
             }
             let handle = fi?.pointee.fh
             let changes = c
-            Task {
+            ctx.serve {
                 do {
                     var out = Convert.stat(try await ctx.fs.setattr(ino, changes, handle: handle))
                     fuse_reply_attr(r.raw, &out, ctx.timeout)
@@ -93,7 +93,7 @@ enum Writing {
             let r = Request(raw: req!)
             let ctx = Context.of(req)
             guard let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
-            Task {
+            ctx.serve {
                 do {
                     r.entry(try await ctx.fs.mkdir(parent: parent, name: n), parent: parent, ctx: ctx)
                 } catch { r.error(error) }
@@ -105,7 +105,7 @@ enum Writing {
             let ctx = Context.of(req)
             guard let target, let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
             let t = Array(UnsafeRawBufferPointer(start: target, count: strlen(target)))
-            Task {
+            ctx.serve {
                 do {
                     r.entry(try await ctx.fs.symlink(parent: parent, name: n, target: t), parent: parent, ctx: ctx)
                 } catch { r.error(error) }
@@ -115,7 +115,7 @@ enum Writing {
         ops.readlink = { req, ino in
             let r = Request(raw: req!)
             let ctx = Context.of(req)
-            Task {
+            ctx.serve {
                 do {
                     let target = try await ctx.fs.readlink(ino) + [0]
                     target.withUnsafeBufferPointer { b in
@@ -129,7 +129,7 @@ enum Writing {
             let r = Request(raw: req!)
             let ctx = Context.of(req)
             guard let newName, let n = String(validatingCString: newName) else { return r.error(EINVAL) }
-            Task {
+            ctx.serve {
                 do {
                     r.entry(try await ctx.fs.link(ino, newParent: newParent, newName: n), parent: newParent, ctx: ctx)
                 } catch { r.error(error) }
@@ -152,7 +152,7 @@ enum Writing {
             // RENAME_EXCHANGE and RENAME_WHITEOUT have no SMB equivalent.
             guard flags & ~Writing.renameNoReplace == 0 else { return r.error(EINVAL) }
             let noReplace = flags & Writing.renameNoReplace != 0
-            Task {
+            ctx.serve {
                 do {
                     try await ctx.fs.rename(parent: parent, name: n, newParent: newParent, newName: nn, noReplace: noReplace)
                     r.error(0)
@@ -166,7 +166,7 @@ enum Writing {
         let r = Request(raw: req!)
         let ctx = Context.of(req)
         guard let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
-        Task {
+        ctx.serve {
             do {
                 try await body(ctx.fs, n)
                 r.error(0)
@@ -183,7 +183,7 @@ enum Ranges {
             let ctx = Context.of(req)
             guard let inFh = fiIn?.pointee.fh, let outFh = fiOut?.pointee.fh else { return r.error(EBADF) }
             guard flags == 0 else { return r.error(EINVAL) }
-            Task {
+            ctx.serve {
                 do {
                     let n = try await ctx.fs.copyFileRange(from: inFh, offset: UInt64(offIn), to: outFh,
                                                            offset: UInt64(offOut), length: UInt64(len))
@@ -197,7 +197,7 @@ enum Ranges {
             let ctx = Context.of(req)
             guard let fh = fi?.pointee.fh else { return r.error(EBADF) }
             guard offset >= 0, length > 0 else { return r.error(EINVAL) }
-            Task {
+            ctx.serve {
                 do {
                     try await ctx.fs.fallocate(handle: fh, mode: mode, offset: UInt64(offset), length: UInt64(length))
                     r.error(0)
@@ -211,7 +211,7 @@ enum Ranges {
             guard let fh = fi?.pointee.fh else { return r.error(EBADF) }
             guard whence == Filesystem.seekData || whence == Filesystem.seekHole else { return r.error(EINVAL) }
             guard off >= 0 else { return r.error(ENXIO) }
-            Task {
+            ctx.serve {
                 do {
                     let at = try await ctx.fs.seek(handle: fh, offset: UInt64(off), whence: whence)
                     fuse_reply_lseek(r.raw, off_t(at))

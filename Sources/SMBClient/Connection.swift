@@ -71,7 +71,7 @@ final class Connection: Sendable {
                      logger: Logger) async throws -> Connection {
         let conn = Connection(label: "\(host):\(port)", logger: logger, requestTimeout: requestTimeout)
         let limit = conn.frameLimit
-        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let bootstrap = ClientBootstrap(group: EventLoopExecutor.shared.loop)
             .connectTimeout(connectTimeout)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)

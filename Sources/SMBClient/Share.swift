@@ -51,6 +51,10 @@ public final class Share: Sendable {
     /// Whether requests on this share are signed and responses verified.
     public var isSigned: Bool { signingAlgorithm != nil }
 
+    /// The thread this share's connections read and write on, as a task executor: a task that
+    /// prefers it sends and is resumed without changing threads (EventLoopExecutor).
+    public var executor: any TaskExecutor { EventLoopExecutor.shared }
+
     /// False while the connection is down and being re-established.
     public var isConnected: Bool { link.isConnected }
 

@@ -323,11 +323,11 @@ public final class Filesystem: Sendable {
                 (c.stamp, r[dir].map { c.unchanged(dir, since: $0.stamp) } ?? false)
             }
             if current, let t = r[dir] { return (t.stamp, t.task, false) }
-            let t = Task { () async throws -> [Entry] in
+            let t = Task(executorPreference: share.executor) { () async throws -> [Entry] in
                 let started = ContinuousClock.now
                 let entries = try await self.readDirectory(dir)
                 if ttl > .zero {
-                    self.listings.withLock { $0.store(dir, entries: entries, at: started, stamp: stamp) }
+                    _ = self.listings.withLock { $0.store(dir, entries: entries, at: started, stamp: stamp) }
                 }
                 return entries
             }

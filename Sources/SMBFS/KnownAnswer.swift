@@ -15,7 +15,7 @@ extension Filesystem {
         guard let known else { return try await query() }
         if share.isUnresponsive(for: Self.patience) { return known }
         let race = Race<T>()
-        let work = Task {
+        let work = Task(executorPreference: share.executor) {
             do { race.finish(.success(try await query())) } catch { race.finish(.failure(error)) }
         }
         let share = self.share

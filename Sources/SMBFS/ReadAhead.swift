@@ -26,7 +26,7 @@ extension Filesystem {
                 readingAhead.subtract(1, ordering: .relaxed)
                 return
             }
-            Task {
+            Task(executorPreference: share.executor) {
                 defer { self.readingAhead.subtract(1, ordering: .relaxed) }
                 _ = try? await self.loadDirectory(child, ino: e.attributes.ino, watch: false)
             }

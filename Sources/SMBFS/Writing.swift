@@ -68,7 +68,7 @@ extension Filesystem {
         }
         let id = try await wb.begin(ino: f.ino, handle: handle, offset: offset, count: data.count)
         let share = self.share
-        Task {
+        Task(executorPreference: share.executor) {
             var failure: Error?
             do { try await share.write(f.fileId, offset: offset, data: data) } catch { failure = error }
             // Before the write counts as landed: what is asked of the file once it settles must

@@ -2,6 +2,9 @@ import Foundation
 import SMBClient
 import SMBProtocol
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 final class ShareTests: XCTestCase {
     func testReadFileAndListRoot() async throws {
@@ -71,6 +74,32 @@ final class ShareTests: XCTestCase {
         }
         // The connection is fine afterwards, and no open was left behind.
         try await share.echo()
+        await share.disconnect()
+    }
+
+    /// A task that prefers the share's executor sends and is resumed on the connection's own
+    /// thread (NIO's), every time: the FUSE operations rely on it to avoid thread hand-overs.
+    func testTasksPreferringTheSharesExecutorStayOnTheConnectionsThread() async throws {
+        let server = try TestServer.main()
+        let share = try await Share.connect(server.configuration())
+        func current() -> (pthread_t, String) {
+            let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "?"
+            return (pthread_self(), name.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let seen = try await Task(executorPreference: share.executor) { () async throws -> [(pthread_t, String)] in
+            var seen = [current()]
+            for _ in 0..<10 {
+                try await share.echo()
+                seen.append(current())
+                _ = try await share.queryAllInformation(path: "", options: .directoryFile)
+                seen.append(current())
+            }
+            return seen
+        }.value
+        XCTAssertTrue(seen[0].1.hasPrefix("NIO-"), "ran on \(seen[0].1)")
+        for (thread, name) in seen {
+            XCTAssertTrue(pthread_equal(thread, seen[0].0) != 0, "moved to \(name)")
+        }
         await share.disconnect()
     }
 
