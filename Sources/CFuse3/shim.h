@@ -3,3 +3,5 @@
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+// malloc_trim: the daemon hands freed I/O buffers back to the system (FUSEMount.run).
+#include <malloc.h>

@@ -1,4 +1,5 @@
 import CFuse3
+import Dispatch
 import Logging
 import SMBFS
 #if canImport(Glibc)
@@ -57,6 +58,13 @@ public enum FUSEMount {
         }
         raiseReadAhead(mountpoint: mountpoint, logger: logger)
         mounted()
+        // After a burst of large reads or writes glibc keeps the megabyte buffers it freed
+        // (tens of MiB in arenas); what is free is given back to the system now and then.
+        let trimmer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
+        trimmer.schedule(deadline: .now() + .seconds(5), repeating: .seconds(5), leeway: .seconds(1))
+        trimmer.setEventHandler { _ = malloc_trim(0) }
+        trimmer.resume()
+        defer { trimmer.cancel() }
         let rc = fuse_session_loop(se)
         fuse_session_unmount(se)
         logger.info("unmounted", metadata: ["loop": "\(rc)"])

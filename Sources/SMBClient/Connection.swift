@@ -175,23 +175,31 @@ final class Connection: Sendable {
         let signing = sign && signer != nil && sid != 0
         if signing { header.flags.insert(.signed) }
 
-        var w = WireWriter(capacity: Header.size + body.count)
-        header.encode(into: &w)
-        w.bytes(body)
-        var message = w.bytes
-        if signing, let signer {
-            do { try signer.sign(&message) } catch {
-                completeWithoutResponse()
-                throw SMBError.securityPolicy("cannot sign \(command): \(error)")
-            }
-        }
-        let length = message.count
+        let length = Header.size + body.count
         guard length <= DirectTCP.maxFrameLength else {
             completeWithoutResponse()
             throw SMBError.unsupported("\(command) request of \(length) bytes is too large")
         }
+        var w = WireWriter(capacity: Header.size)
+        header.encode(into: &w)
+        // The frame is put together once, in the buffer the socket is written from, and signed
+        // there: a WRITE's payload is copied once on its way out, not once per layer.
+        var frame = (channel?.allocator ?? ByteBufferAllocator()).buffer(capacity: DirectTCP.headerSize + length)
+        frame.writeBytes(DirectTCP.frameHeader(length: length))
+        frame.writeBytes(w.bytes)
+        frame.writeBytes(body)
+        if signing, let signer {
+            do {
+                try frame.withUnsafeMutableReadableBytes { b in
+                    try signer.sign(bytes: UnsafeMutableRawBufferPointer(rebasing: b[DirectTCP.headerSize...]))
+                }
+            } catch {
+                completeWithoutResponse()
+                throw SMBError.securityPolicy("cannot sign \(command): \(error)")
+            }
+        }
         let mustVerify = signer != nil && sid != 0 && sign && signWith == nil
-        let requestCopy = keepRequest ? message : nil
+        let requestCopy = keepRequest ? Array(frame.readableBytesView.dropFirst(DirectTCP.headerSize)) : nil
 
         logger.debug("send", metadata: ["cmd": "\(command)", "mid": "\(messageId)", "len": "\(length)"])
         let limit = timeout ?? requestTimeout
@@ -203,7 +211,7 @@ final class Connection: Sendable {
                 return
             }
             guard let channel else { return }
-            write(frame: message, on: channel)
+            write(frame, on: channel)
             sent?()
         }
     }
@@ -228,7 +236,12 @@ final class Connection: Sendable {
         var buffer = channel.allocator.buffer(capacity: DirectTCP.headerSize + message.count)
         buffer.writeBytes(DirectTCP.frameHeader(length: message.count))
         buffer.writeBytes(message)
-        channel.writeAndFlush(buffer).whenFailure { [weak self] error in
+        write(buffer, on: channel)
+    }
+
+    /// A whole Direct TCP frame, its 4-byte header included.
+    func write(_ frame: ByteBuffer, on channel: Channel) {
+        channel.writeAndFlush(frame).whenFailure { [weak self] error in
             self?.fail(.connectionClosed("write failed: \(error)"))
         }
     }

@@ -36,33 +36,36 @@ public struct MessageSigner: Sendable {
 
     /// The 16-byte signature of `message`, computed as if its Signature field were zero.
     public func signature(of message: [UInt8]) throws -> [UInt8] {
-        guard message.count >= Self.headerSize else {
+        try message.withUnsafeBytes { try signature(ofBytes: $0) }
+    }
+
+    /// As signature(of:), of a message held elsewhere (a transport buffer).
+    public func signature(ofBytes whole: UnsafeRawBufferPointer) throws -> [UInt8] {
+        guard whole.count >= Self.headerSize else {
             throw CryptoError.invalidInput("SMB2 message shorter than its 64-byte header")
         }
-        return try message.withUnsafeBytes { whole in
-            let before = UnsafeRawBufferPointer(rebasing: whole[0..<Self.signatureRange.lowerBound])
-            let after = UnsafeRawBufferPointer(rebasing: whole[Self.signatureRange.upperBound...])
-            let zeros = [UInt8](repeating: 0, count: 16)
-            switch algorithm {
-            case .hmacSHA256:
-                // MS-SMB2 3.1.4.1: dialects 2.0.2/2.1 use the first 16 bytes of HMAC-SHA256.
-                var h = HMACStream(.sha256, key: key)
-                h.update(before)
-                h.update(zeros)
-                h.update(after)
-                return Array(h.finish().prefix(16))
-            case .aesCMAC:
-                return try EVPMAC.compute(.cmac, key: key) { update in
-                    try update(before)
-                    try zeros.withUnsafeBytes { try update($0) }
-                    try update(after)
-                }
-            case .aesGMAC:
-                return try EVPMAC.compute(.gmac(nonce: Self.gmacNonce(whole)), key: key) { update in
-                    try update(before)
-                    try zeros.withUnsafeBytes { try update($0) }
-                    try update(after)
-                }
+        let before = UnsafeRawBufferPointer(rebasing: whole[0..<Self.signatureRange.lowerBound])
+        let after = UnsafeRawBufferPointer(rebasing: whole[Self.signatureRange.upperBound...])
+        let zeros = [UInt8](repeating: 0, count: 16)
+        switch algorithm {
+        case .hmacSHA256:
+            // MS-SMB2 3.1.4.1: dialects 2.0.2/2.1 use the first 16 bytes of HMAC-SHA256.
+            var h = HMACStream(.sha256, key: key)
+            h.update(before)
+            h.update(zeros)
+            h.update(after)
+            return Array(h.finish().prefix(16))
+        case .aesCMAC:
+            return try EVPMAC.compute(.cmac, key: key) { update in
+                try update(before)
+                try zeros.withUnsafeBytes { try update($0) }
+                try update(after)
+            }
+        case .aesGMAC:
+            return try EVPMAC.compute(.gmac(nonce: Self.gmacNonce(whole)), key: key) { update in
+                try update(before)
+                try zeros.withUnsafeBytes { try update($0) }
+                try update(after)
             }
         }
     }
@@ -71,6 +74,12 @@ public struct MessageSigner: Sendable {
     public func sign(_ message: inout [UInt8]) throws {
         let sig = try signature(of: message)
         message.replaceSubrange(Self.signatureRange, with: sig)
+    }
+
+    /// As sign(_:), in place in a message held elsewhere (a transport buffer).
+    public func sign(bytes message: UnsafeMutableRawBufferPointer) throws {
+        let sig = try signature(ofBytes: UnsafeRawBufferPointer(message))
+        for (i, b) in sig.enumerated() { message[Self.signatureRange.lowerBound + i] = b }
     }
 
     /// True if bytes 48..<64 hold the right signature (constant-time compare).

@@ -72,6 +72,7 @@ public struct WireWriter {
     public mutating func u32(_ v: UInt32) { append(UInt64(v), 4) }
     public mutating func u64(_ v: UInt64) { append(v, 8) }
     public mutating func bytes(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+    public mutating func bytes(_ b: ArraySlice<UInt8>) { bytes.append(contentsOf: b) }
     public mutating func zeros(_ n: Int) { bytes.append(contentsOf: repeatElement(0, count: n)) }
 
     /// Pads with zeros to a multiple of `alignment` (MS-SMB2 uses 8 for contexts and compound messages).

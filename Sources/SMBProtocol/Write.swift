@@ -23,7 +23,7 @@ public struct WriteRequest: Sendable {
         w.u32(0)                                   // RemainingBytes
         w.u16(0); w.u16(0)                         // WriteChannelInfoOffset/Length
         w.u32(writeThrough ? 1 : 0)                // Flags
-        if data.isEmpty { w.u8(0) } else { w.bytes(Array(data)) }
+        if data.isEmpty { w.u8(0) } else { w.bytes(data) }
         return w.bytes
     }
 }

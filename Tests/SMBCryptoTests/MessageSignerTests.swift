@@ -70,6 +70,24 @@ final class MessageSignerTests: XCTestCase {
         }
     }
 
+    /// Signing in place in a transport buffer (the message after a 4-byte frame header) gives
+    /// the bytes signing a copy gives, and touches nothing outside the signature field.
+    func testSignInPlaceMatchesSignedCopy() throws {
+        for algorithm in [SigningAlgorithm.hmacSHA256, .aesCMAC, .aesGMAC] {
+            let signer = try MessageSigner(algorithm: algorithm, key: key)
+            var copy = sampleMessage()
+            try signer.sign(&copy)
+            var frame = [0xaa, 0xbb, 0xcc, 0xdd] + sampleMessage() + [0xee]
+            try frame.withUnsafeMutableBytes { b in
+                try signer.sign(bytes: UnsafeMutableRawBufferPointer(rebasing: b[4..<(b.count - 1)]))
+            }
+            XCTAssertEqual(Array(frame[4..<(frame.count - 1)]), copy, "\(algorithm)")
+            XCTAssertEqual(Array(frame[0..<4]) + [frame.last!], [0xaa, 0xbb, 0xcc, 0xdd, 0xee], "\(algorithm)")
+            var short = [UInt8](repeating: 0, count: 63)
+            XCTAssertThrowsError(try short.withUnsafeMutableBytes { try signer.sign(bytes: $0) })
+        }
+    }
+
     func testKeyLengthChecked() {
         XCTAssertThrowsError(try MessageSigner(algorithm: .aesCMAC, key: [1, 2, 3]))
         XCTAssertThrowsError(try MessageSigner(algorithm: .aesGMAC, key: [UInt8](repeating: 0, count: 32)))
