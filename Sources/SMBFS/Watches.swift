@@ -99,6 +99,15 @@ extension Filesystem {
     }
 
     /// The open file `ino` was written to.
+    /// `path` changed through this mount by a request whose answer `a`, asked at `stamp` (after
+    /// willChange), already shows the change: the listing's entry goes stale, and `a` is kept
+    /// as fresh unless the inode changed again since `stamp`.
+    func changedLocally(_ path: String, answered a: Attributes, stamp: UInt64) {
+        let (dir, name) = Self.split(path)
+        listings.withLock { $0.modified(dir, name: name) }
+        markFresh(a, stamp: stamp)
+    }
+
     func changedLocally(ino: UInt64) {
         fresh.withLock { $0.forget(ino) }
         if let p = try? path(of: ino) { changedLocally(p, .modified) }

@@ -251,6 +251,8 @@ extension Filesystem {
         }
         if let known = unchangedBy(changes, ino: ino) { return known }
         willChange(p)
+        // Writes behind land first, so the answer is asked after every change but this one.
+        await writeBehind?.settle(ino: ino)
         let stamp = freshStamp
         let a: Attributes
         do {
@@ -259,8 +261,9 @@ extension Filesystem {
             changedLocally(p, .modified)
             throw error
         }
-        changedLocally(p, .modified)
-        markFresh(a, stamp: stamp)
+        // The answer shows this change: it stays fresh (tar's fchown and fchmod after futimens
+        // ask nothing more), unless something else changed the file meanwhile.
+        changedLocally(p, answered: a, stamp: stamp)
         return a
     }
 
@@ -278,7 +281,6 @@ extension Filesystem {
     }
 
     private func setOnServer(_ ino: UInt64, path p: String, _ changes: AttributeChanges, handle: UInt64?) async throws -> Attributes {
-        await writeBehind?.settle(ino: ino)
         let needsServer = changes.size != nil || changes.atime != nil || changes.mtime != nil || changes.mode != nil
         if needsServer { try writable() }
         // Through a handle this client already has open for writing, when there is one: a time

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SMBAuth
 import SMBClient
+import SMBProtocol
 @testable import SMBFS
 import XCTest
 #if canImport(Glibc)
@@ -12,7 +13,7 @@ import Glibc
 final class FilesystemTests: XCTestCase {
     func server() throws -> TestServer { try TestServer.fromEnvironment() }
 
-    func mount(_ s: TestServer, root: String) async throws -> Filesystem {
+    func mount(_ s: TestServer, root: String, readOnly: Bool = true) async throws -> Filesystem {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let config = ClientConfiguration(host: s.host, share: s.share,
@@ -20,7 +21,7 @@ final class FilesystemTests: XCTestCase {
                                          logger: logger)
         let share = try await Share.connect(config)
         var options = Filesystem.Options(ownership: Ownership(uid: 1, gid: 2), rootPath: root)
-        options.readOnly = true
+        options.readOnly = readOnly
         let fs = Filesystem(share: share, options: options, logger: logger)
         try await fs.checkRoot()
         return fs
@@ -83,6 +84,36 @@ final class FilesystemTests: XCTestCase {
         let st = try await fs.statfs()
         XCTAssertGreaterThan(st.blocks, 0)
         XCTAssertGreaterThanOrEqual(st.blocks, st.blocksFree)
+        await fs.shutdown()
+    }
+
+    /// A setattr's answer already shows its own change: it stays fresh, so what tar does next
+    /// to the file (fchown, fchmod) is answered without asking the server again.
+    func testSetattrAnswerStaysFresh() async throws {
+        let s = try server()
+        let dir = "fs-\(UUID().uuidString)"
+        let local = s.path + "/" + dir
+        try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
+        chmod(local, 0o777)
+        defer { try? FileManager.default.removeItem(atPath: local) }
+        let fs = try await mount(s, root: dir, readOnly: false)
+        let (e, h) = try await fs.create(parent: InodeTable.rootIno, name: "f",
+                                         flags: OpenFlags(posix: O_WRONLY | O_CREAT | O_EXCL))
+        fs.remember(e, parent: InodeTable.rootIno)
+        let ino = e.attributes.ino
+        _ = try await fs.write(handle: h, offset: 0, data: [UInt8](repeating: 1, count: 2000))
+        var times = AttributeChanges()
+        times.mtime = FileTime(unixSeconds: 1_700_000_000, nanoseconds: 0)
+        let a = try await fs.setattr(ino, times, handle: h)
+        XCTAssertEqual(a.size, 2000)
+        XCTAssertEqual(a.mtime, times.mtime)
+        XCTAssertEqual(fs.freshAttributes(ino)?.mtime, times.mtime)
+        XCTAssertEqual(fs.freshAttributes(ino)?.size, 2000)
+        // A write after it makes what was fresh stale.
+        _ = try await fs.write(handle: h, offset: 2000, data: [1])
+        try await fs.flush(handle: h)
+        XCTAssertNil(fs.freshAttributes(ino))
+        await fs.release(handle: h)
         await fs.shutdown()
     }
 
