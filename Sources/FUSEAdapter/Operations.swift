@@ -55,6 +55,13 @@ enum Operations {
             let r = Request(raw: req!)
             let ctx = Context.of(req)
             guard let name, let n = String(validatingCString: name) else { return r.error(ENOENT) }
+            // Answered from a listing in memory: replied here, without a thread hand-over (git
+            // status, find and make look up thousands of known names).
+            do {
+                if let e = try ctx.fs.cachedLookup(parent: parent, name: n) { return r.entry(e, parent: parent, ctx: ctx) }
+            } catch where ErrnoMapping.errno(for: error) == ENOENT {
+                return r.absent(ctx: ctx)
+            } catch { return r.error(error) }
             ctx.serve {
                 do {
                     r.entry(try await ctx.fs.lookup(parent: parent, name: n), parent: parent, ctx: ctx)
@@ -80,6 +87,11 @@ enum Operations {
         ops.getattr = { req, ino, _ in
             let r = Request(raw: req!)
             let ctx = Context.of(req)
+            if let a = ctx.fs.cachedAttributes(ino) {
+                var st = Convert.stat(a)
+                fuse_reply_attr(r.raw, &st, ctx.timeout)
+                return
+            }
             ctx.serve {
                 do {
                     var st = Convert.stat(try await ctx.fs.getattr(ino))

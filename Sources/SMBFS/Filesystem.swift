@@ -345,18 +345,35 @@ public final class Filesystem: Sendable {
     private func listedEntry(dir: String, ino: UInt64, name: String) async throws -> Entry? {
         let ttl = listingTTL
         guard ttl > .zero else { return nil }
-        func fromListing() throws -> Entry? {
-            switch listings.withLock({ $0.lookup(dir, name: name, now: .now, ttl: ttl) }) {
-            case .found(let e): return e
-            case .absent: throw FSError(ENOENT)
-            case .unknown: return nil
-            }
-        }
-        if let e = try fromListing() { return e }
+        if let e = try listed(dir: dir, name: name, ttl: ttl) { return e }
         guard listings.withLock({ $0.missed(dir, now: .now, ttl: ttl) }) else { return nil }
         guard (try? await loadDirectory(dir, ino: ino, watch: false)) != nil else { return nil }
-        return try fromListing()
+        return try listed(dir: dir, name: name, ttl: ttl)
     }
+
+    /// The name as a listing read within `ttl` has it; ENOENT when it lists no such name, nil
+    /// when no such listing is at hand.
+    private func listed(dir: String, name: String, ttl: Duration) throws -> Entry? {
+        switch listings.withLock({ $0.lookup(dir, name: name, now: .now, ttl: ttl) }) {
+        case .found(let e): return e
+        case .absent: throw FSError(ENOENT)
+        case .unknown: return nil
+        }
+    }
+
+    /// What `lookup` answers from memory alone (a listing read within the timeout), or nil when
+    /// it would ask the server: the FUSE adapter replies at once, on the thread the request
+    /// came in on.
+    public func cachedLookup(parent: UInt64, name: String) throws -> Entry? {
+        let ttl = listingTTL
+        guard ttl > .zero else { return nil }
+        try Self.validate(name: name)
+        return try listed(dir: try path(of: parent), name: name, ttl: ttl)
+    }
+
+    /// What `getattr` answers from memory alone (attributes the server gave within the timeout),
+    /// or nil.
+    public func cachedAttributes(_ ino: UInt64) -> Attributes? { freshAttributes(ino) }
 
     private func readDirectory(_ dir: String) async throws -> [Entry] {
         let started = ContinuousClock.now
