@@ -98,7 +98,6 @@ extension Filesystem {
         touchFresh(dir)
     }
 
-    /// The open file `ino` was written to.
     /// `path` changed through this mount by a request whose answer `a`, asked at `stamp` (after
     /// willChange), already shows the change: the listing's entry goes stale, and `a` is kept
     /// as fresh unless the inode changed again since `stamp`.
@@ -108,6 +107,7 @@ extension Filesystem {
         markFresh(a, stamp: stamp)
     }
 
+    /// The open file `ino` was written to.
     func changedLocally(ino: UInt64) {
         fresh.withLock { $0.forget(ino) }
         if let p = try? path(of: ino) { changedLocally(p, .modified) }

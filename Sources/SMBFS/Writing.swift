@@ -280,6 +280,8 @@ extension Filesystem {
         return known
     }
 
+    /// Applies `changes` and answers the attributes after them; the inode's writes behind have
+    /// landed (setattr waits for them).
     private func setOnServer(_ ino: UInt64, path p: String, _ changes: AttributeChanges, handle: UInt64?) async throws -> Attributes {
         let needsServer = changes.size != nil || changes.atime != nil || changes.mtime != nil || changes.mode != nil
         if needsServer { try writable() }
@@ -336,7 +338,6 @@ extension Filesystem {
         // Through a handle this client has open on the file (fchown, fchmod) the server need
         // not find the path again.
         if let fid = openFileId(ino: ino) {
-            await writeBehind?.settle(ino: ino)
             let a = await attributes(of: try await share.queryAllInformation(fid), path: p)
             if a.ino == ino {
                 rememberAttributes(a)
