@@ -167,6 +167,25 @@ public final class Share: Sendable {
         _ = try decode("CLOSE") { try CloseResponse.decode(message: r.message) }
     }
 
+    /// SET_INFO of the last-write and change times, then CLOSE, as one compound (no round trip
+    /// more than CLOSE alone): a written file keeps the time of its last write here, and the
+    /// server no longer moves it at or after the close (MS-FSA 2.1.5.14.2). A refused SET_INFO is
+    /// only logged: the data is on the server either way.
+    public func close(_ fileId: FileId, settingLastWrite time: FileTime) async throws {
+        guard let (b, sid) = link.unregister(fileId) else { return }
+        let times = FileSetInformation.basic(creation: nil, lastAccess: nil, lastWrite: time, change: time, attributes: nil)
+        let rs = try await b.connection.sendCompound([(.setInfo, Self.setInfoRequest(sid, times)),
+                                                      (.close, CloseRequest(fileId: sid).encodeBody())],
+                                                     related: false, treeId: b.treeId)
+        guard rs.count == 2 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
+        if rs[0].header.status != .success {
+            logger.debug("last-write time not set at close", metadata: ["status": "\(rs[0].header.status)"])
+        }
+        let r = rs[1]
+        if r.header.status != .success && r.header.status != .fileClosed { throw SMBError.status(r.header.status, .close) }
+        _ = try decode("CLOSE") { try CloseResponse.decode(message: r.message) }
+    }
+
     /// READ of up to `length` bytes at `offset`; fewer at end of file, none past it.
     /// Lengths above MaxReadSize are split and sent concurrently.
     public func read(_ fileId: FileId, offset: UInt64, length: Int) async throws -> [UInt8] {
@@ -263,6 +282,35 @@ public final class Share: Sendable {
     public func rename(path: String, to newPath: String, replaceIfExists: Bool) async throws {
         try await setInfo(path: path, access: [.delete, .readAttributes, .synchronize],
                           .rename(newName: wireName(newPath), replaceIfExists: replaceIfExists))
+    }
+
+    /// Renames `path` in one round trip and answers the attributes after it, the name the server
+    /// now gives the file included (CREATE + SET_INFO FileRenameInformation + QUERY_INFO + CLOSE).
+    public func renameAndQuery(path: String, to newPath: String) async throws -> FileAllInformation {
+        let rs = try await compound(path: path, access: [.delete, .readAttributes, .synchronize], options: [],
+                                    [(.setInfo, Self.setInfoRequest(.related, .rename(newName: wireName(newPath), replaceIfExists: false))),
+                                     (.queryInfo, Self.allInformationQuery(.related))], allowing: [.bufferOverflow])
+        try Self.checkSetInfo(rs[0])
+        return try Self.allInformation(from: rs[1])
+    }
+
+    /// Renames `path` to `newPath` by way of `via`, in one round trip (CREATE + SET_INFO
+    /// FileRenameInformation twice + CLOSE): a rename that changes only the case of a name on a
+    /// server that ignores case, where renaming straight to the new spelling may find the file
+    /// "already there" and keep the old one. If the second step fails, the first is undone.
+    public func rename(path: String, via: String, to newPath: String) async throws {
+        let rename = { (name: String) in
+            Self.setInfoRequest(.related, .rename(newName: self.wireName(name), replaceIfExists: false))
+        }
+        let rs = try await compound(path: path, access: [.delete, .readAttributes, .synchronize], options: [],
+                                    [(.setInfo, rename(via)), (.setInfo, rename(newPath))], mayFail: [1])
+        try Self.checkSetInfo(rs[0])
+        do {
+            try Self.checkSetInfo(rs[1])
+        } catch {
+            try? await self.rename(path: via, to: path, replaceIfExists: false)
+            throw error
+        }
     }
 
     /// Adds a hard link to an open file at `path` (FileLinkInformation, MS-FSCC 2.4.27.2).
@@ -431,9 +479,19 @@ public final class Share: Sendable {
         return try Self.allInformation(from: r)
     }
 
-    /// QUERY_INFO FileAllInformation, and its answer. FileAllInformation ends with the name; a
-    /// long one gives STATUS_BUFFER_OVERFLOW with the fixed part intact.
-    private static let allInformationLength = 4096
+    /// QUERY_INFO FileAllInformation, and its answer. FileAllInformation ends with the name, the
+    /// path from the share root (at most PATH_MAX bytes, Filesystem.pathMax): room for the
+    /// longest in UTF-16, as Samba fails the query (STATUS_ILLEGAL_CHARACTER) rather than cut a
+    /// name that does not fit; a longer one gives STATUS_BUFFER_OVERFLOW. One credit.
+    private static let allInformationLength = 16384
+
+    /// The final component of the name the server gave in `info`, as this mount spells names:
+    /// how a server that ignores case spells the file found under another spelling.
+    public func serverSpelling(of info: FileAllInformation) -> String? {
+        guard let n = info.fileName, !n.isEmpty else { return nil }
+        let last = n.split(separator: "\\", omittingEmptySubsequences: true).last.map(String.init) ?? ""
+        return last.isEmpty ? nil : names.local(last)
+    }
 
     private static func allInformationQuery(_ fid: FileId) -> [UInt8] {
         QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.fileAllInformation.rawValue,
@@ -461,9 +519,11 @@ public final class Share: Sendable {
     /// `create` + `requests` on that open, in order + CLOSE, as one compound (MS-SMB2 3.2.4.1.4):
     /// one round trip, the open living only inside it. Returns the CREATE response and then
     /// those to `requests`, each a success or a status in `allowing`. `charges`: CreditCharge of
-    /// each of `requests` (1 by default).
+    /// each of `requests` (1 by default). `mayFail`: indices into `requests` whose failure is
+    /// returned to the caller, not thrown (unless it ends the session).
     private func compound(_ create: CreateRequest, _ requests: [(command: Command, body: [UInt8])],
-                          charges: [Int]? = nil, allowing: Set<NTStatus> = []) async throws -> [Response] {
+                          charges: [Int]? = nil, allowing: Set<NTStatus> = [],
+                          mayFail: Set<Int> = []) async throws -> [Response] {
         let all = [(Command.create, create.encodeBody())] + requests
             + [(Command.close, CloseRequest(fileId: .related).encodeBody())]
         // Statuses are checked inside `perform`: one that ends the session reconnects and retries.
@@ -473,9 +533,11 @@ public final class Share: Sendable {
             guard rs.count == all.count else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
             // A failed CREATE fails the related requests after it with the same status.
             guard rs[0].header.status == .success else { throw SMBError.status(rs[0].header.status, .create) }
-            for (r, q) in zip(rs.dropFirst(), requests) {
+            for (i, (r, q)) in zip(rs.dropFirst(), requests).enumerated() {
                 let s = r.header.status
-                guard s == .success || allowing.contains(s) else { throw SMBError.status(s, q.command) }
+                if s == .success || allowing.contains(s) { continue }
+                if mayFail.contains(i) && !ShareConnection.endsBinding(SMBError.status(s, q.command), b) { continue }
+                throw SMBError.status(s, q.command)
             }
             return Array(rs.dropLast())
         }
@@ -484,8 +546,9 @@ public final class Share: Sendable {
     /// CREATE (FILE_OPEN) of `path` + `requests` + CLOSE; the responses to `requests`.
     private func compound(path: String, access: AccessMask, options: CreateOptions,
                           _ requests: [(command: Command, body: [UInt8])],
-                          allowing: Set<NTStatus> = []) async throws -> [Response] {
-        Array(try await compound(openRequest(path, access: access, options: options), requests, allowing: allowing).dropFirst())
+                          allowing: Set<NTStatus> = [], mayFail: Set<Int> = []) async throws -> [Response] {
+        Array(try await compound(openRequest(path, access: access, options: options), requests, allowing: allowing,
+                                 mayFail: mayFail).dropFirst())
     }
 
     private func openRequest(_ path: String, access: AccessMask, options: CreateOptions) -> CreateRequest {

@@ -64,6 +64,14 @@ final class ShareConnection: Sendable {
         var generation: UInt64 = 0
         var reconnecting = false
         var waiters: [CheckedContinuation<Binding, Error>] = []
+        /// Soft mounts: requests that came while reconnecting, waiting for the outcome of an
+        /// attempt that started after they came (`after`: attempts begun by then).
+        var softWaiters: [UInt64: (after: UInt64, c: CheckedContinuation<Binding, Error>)] = [:]
+        var nextWaiter: UInt64 = 0
+        /// Reconnect attempts begun in this outage.
+        var attempts: UInt64 = 0
+        /// The reconnect loop's pause between attempts, cut short by a soft request.
+        var pause: (id: UInt64, c: CheckedContinuation<Void, Never>)?
         var closed = false
         var opens: [FileId: OpenRecord] = [:]
         var nextOpen: UInt64 = 1
@@ -207,21 +215,46 @@ final class ShareConnection: Sendable {
     }
 
     /// The binding to send on: at once when connected; while reconnecting, `hard` waits for the
-    /// new one and `soft` fails.
+    /// new one, and `soft` for the outcome of the next attempt, made at once (not after the
+    /// backoff), so the first request after the server is back succeeds; it fails when that
+    /// attempt fails, or after `softWait`.
     func binding() async throws -> Binding {
         // A connection the server closed while idle: start the reconnect now, not on first use.
         if let b = current, b.connection.isFailed { failed(b, .connectionClosed("the server closed the connection")) }
         return try await withCheckedThrowingContinuation { (c: CheckedContinuation<Binding, Error>) in
+            var waiter: UInt64?
+            var pause: CheckedContinuation<Void, Never>?
             let r: Result<Binding, Error>? = state.withLock { s in
                 if s.closed { return .failure(SMBError.connectionClosed("the share was disconnected")) }
                 if let b = s.binding { return .success(b) }
-                if !config.hard { return .failure(SMBError.connectionClosed("the server is unreachable (soft mount)")) }
-                s.waiters.append(c)
+                if config.hard {
+                    s.waiters.append(c)
+                    return nil
+                }
+                guard s.reconnecting else { return .failure(Self.unreachable) }
+                s.nextWaiter += 1
+                s.softWaiters[s.nextWaiter] = (s.attempts, c)
+                waiter = s.nextWaiter
+                pause = s.pause?.c
+                s.pause = nil
                 return nil
             }
-            if let r { c.resume(with: r) }
+            if let r { return c.resume(with: r) }
+            pause?.resume()
+            if let waiter {
+                Task {
+                    try? await Task.sleep(for: self.softWait)
+                    let late = self.state.withLock { $0.softWaiters.removeValue(forKey: waiter) }
+                    late?.c.resume(throwing: Self.unreachable)
+                }
+            }
         }
     }
+
+    static let unreachable = SMBError.connectionClosed("the server is unreachable (soft mount)")
+
+    /// How long a soft request waits for a reconnect: one redial and the handshake after it.
+    var softWait: Duration { min(config.connectTimeout, Self.redialTimeout) + .seconds(3) }
 
     /// Runs `body` on the current binding; when the connection fails under it, starts a reconnect
     /// and (hard) runs it again on the new one.
@@ -271,9 +304,11 @@ final class ShareConnection: Sendable {
         let started = ContinuousClock.now
         var delay = Duration.milliseconds(100)
         var attempt = 0
+        state.withLock { $0.attempts = 0 }
         while !state.withLock({ $0.closed }) {
             attempt += 1
             let attemptStarted = ContinuousClock.now
+            state.withLock { $0.attempts = UInt64(attempt) }
             do {
                 let b = try await Self.establish(config, clientGuid: clientGuid, generation: generation + 1,
                                                  previousSessionId: old.sessionId,
@@ -283,8 +318,9 @@ final class ShareConnection: Sendable {
                     s.binding = b
                     s.generation = b.generation
                     s.reconnecting = false
-                    let w = s.waiters
+                    let w = s.waiters + s.softWaiters.values.map(\.c)
                     s.waiters.removeAll()
+                    s.softWaiters.removeAll()
                     return (w, s.opens.values.filter { !$0.lost }.count)
                 }
                 logger.info("reconnected", metadata: [
@@ -302,22 +338,57 @@ final class ShareConnection: Sendable {
                 // Exponential backoff with jitter, at most 1 s between attempts. An attempt that
                 // already waited out a connect timeout (a silent network) redials at once, so a
                 // returning link is noticed within about a second.
+                // Soft requests that came before this attempt began fail with it; those that
+                // came during it are owed an attempt of their own: made at once.
+                let (failing, owed) = state.withLock { s -> ([CheckedContinuation<Binding, Error>], Bool) in
+                    let done = s.softWaiters.filter { $0.value.after < UInt64(attempt) }
+                    for k in done.keys { s.softWaiters[k] = nil }
+                    return (done.values.map(\.c), !s.softWaiters.isEmpty)
+                }
+                for c in failing { c.resume(throwing: Self.unreachable) }
+                if owed { continue }
                 let jitter = Duration.milliseconds(Int.random(in: 0...100))
                 let waited = ContinuousClock.now - attemptStarted
-                try? await Task.sleep(for: waited >= Self.redialTimeout / 2 ? jitter : delay + jitter)
+                await pause(for: waited >= Self.redialTimeout / 2 ? jitter : delay + jitter)
                 delay = min(delay * 2, .seconds(1))
             }
         }
     }
 
+    /// The backoff between reconnect attempts; a soft request ends it early (`binding`).
+    private func pause(for d: Duration) async {
+        let id = state.withLock { s -> UInt64 in s.nextWaiter += 1; return s.nextWaiter }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let owed = state.withLock { s -> Bool in
+                if !s.softWaiters.isEmpty || s.closed { return true }
+                s.pause = (id, c)
+                return false
+            }
+            if owed { return c.resume() }
+            Task {
+                try? await Task.sleep(for: d)
+                let c = self.state.withLock { s -> CheckedContinuation<Void, Never>? in
+                    guard let p = s.pause, p.id == id else { return nil }
+                    s.pause = nil
+                    return p.c
+                }
+                c?.resume()
+            }
+        }
+    }
+
     func close() {
-        let (waiters, b) = state.withLock { s -> ([CheckedContinuation<Binding, Error>], Binding?) in
+        let (waiters, b, pause) = state.withLock { s -> ([CheckedContinuation<Binding, Error>], Binding?, CheckedContinuation<Void, Never>?) in
             s.closed = true
-            let w = s.waiters
+            let w = s.waiters + s.softWaiters.values.map(\.c)
             s.waiters.removeAll()
-            return (w, s.binding)
+            s.softWaiters.removeAll()
+            let p = s.pause?.c
+            s.pause = nil
+            return (w, s.binding, p)
         }
         for w in waiters { w.resume(throwing: SMBError.connectionClosed("the share was disconnected")) }
+        pause?.resume()
         _ = b
     }
 

@@ -96,6 +96,18 @@ public final class Filesystem: Sendable {
         for t in tasks { _ = try? await t.value }
     }
 
+    /// Files written through this mount: their write times and owed FLUSHes (WrittenFiles.swift).
+    let written = Mutex(WrittenFiles())
+
+    /// A write through this mount to `ino` was accepted now.
+    func noteWritten(_ ino: UInt64) {
+        let t = Self.now()
+        written.withLock { $0.wrote(ino, at: t) }
+    }
+
+    /// Directories whose unshowable entries were logged already.
+    let unshownLogged = Mutex(Set<String>())
+
     /// Attributes the server gave within the timeout (FreshAttributes.swift).
     let fresh = Mutex(FreshAttributes())
 
@@ -156,16 +168,59 @@ public final class Filesystem: Sendable {
         dir.isEmpty ? name : dir + "/" + name
     }
 
-    /// Names the server cannot hold never reach it.
-    static func validate(name: String) throws {
-        guard !name.isEmpty, name != ".", name != "..", !name.contains("/") else { throw FSError(EINVAL) }
-        guard name.utf8.count <= 255 else { throw FSError(ENAMETOOLONG) }
+    /// A name component: at most NAME_MAX (255) bytes of UTF-8, as statfs tells.
+    static let nameMax = 255
+    /// A path sent to the server: at most PATH_MAX - 1 (4,095) bytes of UTF-8 from the share
+    /// root, as the kernel's cifs client has it. A longer one, reached only through relative
+    /// opens (openat), is more than a POSIX server can be relied on to address: Samba creates a
+    /// directory past its limit, answers STATUS_OBJECT_PATH_NOT_FOUND, and then can neither open
+    /// nor remove it (its parent stays "not empty"). Well inside SMB's own limits (32,767 UTF-16
+    /// units, MS-FSCC 2.1.5; CREATE's 16-bit NameLength, MS-SMB2 2.2.13).
+    static let pathMax = 4095
+
+    /// ENAMETOOLONG for a share path past `pathMax`, before any request is sent.
+    static func checkLength(_ path: String) throws {
+        guard path.utf8.count <= pathMax else { throw FSError(ENAMETOOLONG) }
     }
 
-    func attributes(path: String, basics: FileBasics, fileId: UInt64, nlink: UInt32 = 1) -> Attributes {
+    /// Names the server cannot hold never reach it.
+    static func validate(name: String) throws {
+        guard !name.isEmpty, name != ".", name != "..", !name.contains("/"), !name.contains("\0") else { throw FSError(EINVAL) }
+        guard name.utf8.count <= nameMax else { throw FSError(ENAMETOOLONG) }
+    }
+
+    /// The share path of `name` in directory `parent`, checked against SMB's limits before
+    /// any request is made.
+    func child(_ parent: UInt64, _ name: String) throws -> String {
+        try Self.validate(name: name)
+        let p = Self.join(try path(of: parent), name)
+        try Self.checkLength(p)
+        return p
+    }
+
+    /// Whether a name the server listed can be shown here: a name Linux can hold, which the
+    /// kernel could ask for again.
+    static func showable(_ e: DirectoryEntry) -> Bool {
+        e.undecodableName == nil && !e.name.isEmpty && e.name != "." && e.name != ".."
+            && e.name.utf8.count <= nameMax && !e.name.contains("/") && !e.name.contains("\0")
+    }
+
+    /// `nlink`: the link count the server gave (FileStandardInformation), nil from a directory
+    /// listing, which has none.
+    func attributes(path: String, basics: FileBasics, fileId: UInt64, nlink: UInt32? = nil) -> Attributes {
         let ino = path == options.rootPath ? InodeTable.rootIno
             : inodes.withLock { $0.number(for: path, fileId: fileId) }
-        return options.ownership.attributes(ino: ino, basics: basics, nlink: nlink)
+        return shown(ino: ino, basics: basics, nlink: nlink)
+    }
+
+    /// What stat shows of `ino` from the server's `basics`: without a link count from the server,
+    /// the one it gave last (so a listing does not take a hard link's count back to 1); and the
+    /// times of this mount's own writes while the server's are older (WrittenFiles).
+    func shown(ino: UInt64, basics: FileBasics, nlink: UInt32?) -> Attributes {
+        let links = inodes.withLock { $0.links(of: ino, known: nlink) }
+        var a = options.ownership.attributes(ino: ino, basics: basics, nlink: links)
+        written.withLock { $0.overlay(&a) }
+        return a
     }
 
     /// The kernel now holds a reference to this entry (counted until `forget`).
@@ -194,9 +249,18 @@ public final class Filesystem: Sendable {
     // MARK: - metadata
 
     /// Opens, queries and closes: the attributes of one path (MS-SMB2 CREATE + QUERY_INFO + CLOSE).
-    private func stat(path: String) async throws -> Attributes {
+    /// `exactly`: the name looked up, which must be the server's own spelling. A server that
+    /// ignores case finds `case.txt` for `Case.txt`; shown as a second name of the same file, it
+    /// would make rename(2) to that spelling a no-op in the kernel (same inode) that the server
+    /// never sees, so under another spelling the name does not exist.
+    func stat(path: String, exactly name: String? = nil) async throws -> Attributes {
         // FILE_OPEN_REPARSE_POINT: a server-side symlink is opened itself, not followed.
-        await attributes(of: try await share.queryAllInformation(path: path, options: .openReparsePoint), path: path)
+        let info = try await share.queryAllInformation(path: path, options: .openReparsePoint)
+        if let name, let spelled = share.serverSpelling(of: info), spelled != name,
+           spelled.lowercased() == name.lowercased() {
+            throw FSError(ENOENT)
+        }
+        return await attributes(of: info, path: path)
     }
 
     /// The attributes FileAllInformation of `path` gives (a symlink file shown as a symlink).
@@ -209,14 +273,15 @@ public final class Filesystem: Sendable {
         try Self.validate(name: name)
         let dir = try path(of: parent)
         let p = Self.join(dir, name)
+        try Self.checkLength(p)
         if let listed = try await listedEntry(dir: dir, ino: parent, name: name) { return listed }
         let a = try await answer(known: inodes.withLock({ $0.attributes(atPath: p) })) {
             var stamp = self.freshStamp
-            var a = try await self.stat(path: p)
+            var a = try await self.stat(path: p, exactly: name)
             if let wb = self.writeBehind, await wb.busy(a.ino) {
                 await wb.settle(ino: a.ino)
                 stamp = self.freshStamp
-                a = try await self.stat(path: p)
+                a = try await self.stat(path: p, exactly: name)
             }
             self.inodes.withLock { $0.setAttributes(a) }
             self.markFresh(a, stamp: stamp)
@@ -278,7 +343,7 @@ public final class Filesystem: Sendable {
     private func attributes(through fid: FileId, ino: UInt64) async throws -> Attributes {
         let stamp = freshStamp
         let info = try await share.queryAllInformation(fid)
-        var a = options.ownership.attributes(ino: ino, basics: info.basics, nlink: info.numberOfLinks)
+        var a = shown(ino: ino, basics: info.basics, nlink: info.deletePending ? nil : info.numberOfLinks)
         // Unlinked while open: it has no name any more.
         if info.deletePending { a.nlink = 0 } else {
             inodes.withLock { $0.setAttributes(a) }
@@ -381,7 +446,9 @@ public final class Filesystem: Sendable {
         let list = try await share.listDirectory(path: dir)
         var entries: [Entry] = []
         entries.reserveCapacity(list.count)
+        var unshown: [DirectoryEntry] = []
         for e in list where !e.name.hasPrefix(Self.unlinkedPrefix) {
+            guard Self.showable(e) else { unshown.append(e); continue }
             let p = Self.join(dir, e.name)
             var a = attributes(path: p, basics: e.basics, fileId: e.fileId)
             // A file with writes still in flight is as long as they will make it.
@@ -390,7 +457,24 @@ public final class Filesystem: Sendable {
             markFresh(a, at: started, stamp: stamp)
             entries.append(Entry(name: e.name, attributes: a))
         }
+        if !unshown.isEmpty { noteUnshown(unshown, in: dir) }
         return entries
+    }
+
+    /// Entries a listing left out (names that are not UTF-16, or longer than NAME_MAX as
+    /// UTF-8), logged once per directory: the rest of the directory is listed.
+    private func noteUnshown(_ entries: [DirectoryEntry], in dir: String) {
+        let first = unshownLogged.withLock { logged -> Bool in
+            if logged.count >= 1024 { logged.removeAll() }
+            return logged.insert(dir).inserted
+        }
+        guard first else { return }
+        let names = entries.prefix(3).map { e in
+            e.undecodableName.map { "0x" + $0.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() } ?? "\(e.name.utf8.count)-byte name \(e.name.prefix(40))…"
+        }
+        logger.warning("listing: entries that cannot be shown on Linux left out", metadata: [
+            "directory": "\(dir.isEmpty ? "/" : dir)", "count": "\(entries.count)", "first": "\(names.joined(separator: ", "))",
+        ])
     }
 
     /// Entries of an open directory from index `offset` on.
@@ -482,10 +566,21 @@ public final class Filesystem: Sendable {
                 logger.warning("a write failed after close reported nothing", metadata: ["error": "\(e)"])
             }
         }
-        guard let f = handles.withLock({ $0.files.removeValue(forKey: handle) }) else { return }
+        guard let (f, lastWriter) = handles.withLock({ h -> (OpenFile, Bool)? in
+            guard let f = h.files.removeValue(forKey: handle) else { return nil }
+            return (f, f.writable && !h.files.values.contains { $0.ino == f.ino && $0.writable })
+        }) else { return }
         // Closing the handle releases its locks on the server (MS-SMB2 3.3.5.10).
         forgetLocks(handle: handle)
-        do { try await share.close(f.fileId) } catch { logger.debug("close failed: \(error)") }
+        do {
+            // The time of the last write here goes to the server with the close (WrittenFiles).
+            if f.writable, let t = written.withLock({ $0.time(of: f.ino) }) {
+                try await share.close(f.fileId, settingLastWrite: t)
+                if lastWriter { written.withLock { $0.timeSettled(f.ino) } }
+            } else {
+                try await share.close(f.fileId)
+            }
+        } catch { logger.debug("close failed: \(error)") }
     }
 
     // MARK: - file system

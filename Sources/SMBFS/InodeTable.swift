@@ -21,6 +21,10 @@ struct InodeTable: Sendable {
     /// Made-up numbers stay attached to their path for the life of the mount.
     private var synthetic: [String: UInt64] = [:]
     private var nextSynthetic = syntheticBase
+    /// Link counts above 1 the server last gave (QUERY_INFO), for the answers that carry none
+    /// (directory listings); any inode not here has one link as far as is known.
+    private var links: [UInt64: UInt32] = [:]
+    static let linksLimit = 65_536
 
     init(rootPath: String) {
         nodes[Self.rootIno] = Node(path: rootPath, lookups: 1)
@@ -49,6 +53,26 @@ struct InodeTable: Sendable {
     /// The known attributes of the inode at `path`.
     func attributes(atPath path: String) -> Attributes? {
         byPath[path].flatMap { nodes[$0]?.attributes }
+    }
+
+    /// The link count of `ino`: `known` when the server just gave it (kept for later), else the
+    /// last one given.
+    mutating func links(of ino: UInt64, known: UInt32?) -> UInt32 {
+        guard let known else { return links[ino] ?? 1 }
+        if known > 1 {
+            if links[ino] == nil, links.count >= Self.linksLimit { links.removeAll() }
+            links[ino] = known
+        } else {
+            links[ino] = nil
+        }
+        return known
+    }
+
+    /// One name of `ino` was removed through this mount; nil: of an inode not known, whose
+    /// count cannot be followed, so none is kept.
+    mutating func unlinked(_ ino: UInt64?) {
+        guard let ino else { links.removeAll(); return }
+        if let n = links[ino] { links[ino] = n > 2 ? n - 1 : nil }
     }
 
     mutating func setAttributes(_ a: Attributes) {

@@ -70,10 +70,12 @@ extension Filesystem {
         if options.readOnly { throw FSError(EROFS) }
         try Self.validate(name: name)
         guard !target.isEmpty else { throw FSError(ENOENT) }
-        guard target.count <= MFSymlink.maxTargetLength else { throw FSError(ENAMETOOLONG) }
+        // PATH_MAX with its NUL, as the kernel already enforces.
+        guard target.count < 4096 else { throw FSError(ENAMETOOLONG) }
+        if target.count > MFSymlink.maxTargetLength { return try await reparseSymlink(parent: parent, name: name, target: target) }
         let blob: [UInt8]
         do { blob = try MFSymlink.encode(target: target, md5: Self.md5) } catch { throw FSError(EINVAL) }
-        let p = Self.join(try path(of: parent), name)
+        let p = try child(parent, name)
         willChange(p)
         do {
             try await share.withOpen(path: p, access: [.writeData, .readAttributes, .synchronize], disposition: .create,
@@ -88,12 +90,48 @@ extension Filesystem {
         return try await lookup(parent: parent, name: name)
     }
 
+    /// A symlink whose target a Minshall–French file cannot hold (over 1,024 bytes): a symbolic
+    /// link reparse point (IO_REPARSE_TAG_SYMLINK, MS-FSCC 2.1.2.4) set with
+    /// FSCTL_SET_REPARSE_POINT on a new empty file, where the server stores reparse points. One
+    /// that does not (Samba before 4.21 answers STATUS_NOT_A_REPARSE_POINT or
+    /// STATUS_NOT_SUPPORTED) leaves nothing behind and the answer is ENAMETOOLONG, as before.
+    func reparseSymlink(parent: UInt64, name: String, target: [UInt8]) async throws -> Entry {
+        guard let text = String(validating: target, as: UTF8.self) else { throw FSError(ENAMETOOLONG) }
+        let p = try child(parent, name)
+        // Only the substitute name: both names of a 4,095-byte target would not fit the 16 KiB
+        // reparse buffer (readers take the substitute name when the print name is empty).
+        let link = SymbolicLinkReparseDataBuffer(substituteName: String(text.map { $0 == "/" ? "\\" : $0 }),
+                                                 printName: "", flags: text.hasPrefix("/") ? 0 : SymbolicLinkReparseDataBuffer.SYMLINK_FLAG_RELATIVE)
+        let buffer: [UInt8]
+        do { buffer = try link.encode() } catch { throw FSError(ENAMETOOLONG) }
+        willChange(p)
+        let stored: Bool
+        do {
+            stored = try await share.withOpen(path: p, access: [.writeData, .writeAttributes, .readAttributes, .delete, .synchronize],
+                                              disposition: .create, options: .nonDirectoryFile) { c in
+                do {
+                    _ = try await self.share.fsctl(c.fileId, code: FSCTL.FSCTL_SET_REPARSE_POINT, input: buffer, maxOutput: 0)
+                    return true
+                } catch let e as SMBError where e.ntStatus != nil {
+                    self.logger.debug("symlink reparse point refused", metadata: ["status": "\(e)"])
+                    try await self.share.setInfo(c.fileId, .disposition(deletePending: true))
+                    return false
+                }
+            }
+        } catch {
+            changedLocally(p, .added(nil))
+            throw error
+        }
+        changedLocally(p, stored ? .added(nil) : .removed)
+        guard stored else { throw FSError(ENAMETOOLONG) }
+        return try await lookup(parent: parent, name: name)
+    }
+
     /// link(2): FileLinkInformation on the existing file (MS-FSCC 2.4.27.2).
     public func link(_ ino: UInt64, newParent: UInt64, newName: String) async throws -> Entry {
         if options.readOnly { throw FSError(EROFS) }
-        try Self.validate(name: newName)
         let from = try path(of: ino)
-        let to = Self.join(try path(of: newParent), newName)
+        let to = try child(newParent, newName)
         willChange(to)
         willChange(from)
         do {
@@ -104,9 +142,21 @@ extension Filesystem {
             changedLocally(to, .added(nil))
             throw error
         }
-        // The linked file's count and ctime changed too.
+        // The linked file's count and ctime changed too: asked of the server by the new name
+        // (FileStandardInformation.NumberOfLinks), not taken from a listing, which has no count.
         changedLocally(from, .modified)
-        changedLocally(to, .added(nil))
-        return try await lookup(parent: newParent, name: newName)
+        let stamp = freshStamp
+        let a: Attributes
+        do {
+            a = try await stat(path: to)
+        } catch {
+            changedLocally(to, .added(nil))
+            throw error
+        }
+        let e = Entry(name: newName, attributes: a)
+        rememberAttributes(a)
+        changedLocally(to, .added(e))
+        markFresh(a, stamp: stamp)
+        return e
     }
 }

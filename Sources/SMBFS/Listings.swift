@@ -10,9 +10,6 @@ struct ListingCache: Sendable {
         let at: ContinuousClock.Instant
         var entries: [Filesystem.Entry]
         var byName: [String: Int]
-        /// Names folded to lower case: a server that ignores case finds these under other
-        /// spellings, so a miss among them is not an answer. Counted: two names may fold alike.
-        var folded: [String: Int]
         /// Names whose attributes changed through this mount since: the server is asked for
         /// them, and readdir reads the directory again.
         var stale: Set<String> = []
@@ -21,7 +18,6 @@ struct ListingCache: Sendable {
             if let i = byName[e.name] { entries[i] = e } else {
                 byName[e.name] = entries.count
                 entries.append(e)
-                folded[e.name.lowercased(), default: 0] += 1
             }
             stale.remove(e.name)
         }
@@ -29,8 +25,6 @@ struct ListingCache: Sendable {
         mutating func remove(_ name: String) {
             stale.remove(name)
             guard let i = byName.removeValue(forKey: name) else { return }
-            let f = name.lowercased()
-            if let n = folded[f], n > 1 { folded[f] = n - 1 } else { folded[f] = nil }
             // Order does not matter here: an open directory reads a copy.
             let last = entries.removeLast()
             if i < entries.count {
@@ -104,9 +98,7 @@ struct ListingCache: Sendable {
         var byName: [String: Int] = [:]
         byName.reserveCapacity(entries.count)
         for (i, e) in entries.enumerated() { byName[e.name] = i }
-        var folded: [String: Int] = [:]
-        for e in entries { folded[e.name.lowercased(), default: 0] += 1 }
-        listings[dir] = Listing(at: at, entries: entries, byName: byName, folded: folded)
+        listings[dir] = Listing(at: at, entries: entries, byName: byName)
         misses[dir] = nil
         return true
     }
@@ -170,10 +162,18 @@ struct ListingCache: Sendable {
         held = 0
     }
 
+    /// A name the listing holds only under another spelling (a server that ignores case would
+    /// find it) is absent too: names are what the server lists (see Filesystem.stat(path:exactly:)).
     func lookup(_ dir: String, name: String, now: ContinuousClock.Instant, ttl: Duration) -> Answer {
         guard let l = current(dir, now: now, ttl: ttl), !l.stale.contains(name) else { return .unknown }
         if let i = l.byName[name] { return .found(l.entries[i]) }
-        return l.folded[name.lowercased()] != nil ? .unknown : .absent
+        return .absent
+    }
+
+    /// The entry a listing of `dir` holds for `name`, however old (its inode number, say).
+    func known(_ dir: String, name: String) -> Filesystem.Entry? {
+        guard let l = listings[dir], let i = l.byName[name] else { return nil }
+        return l.entries[i]
     }
 
     /// Subdirectories listed in `dir` after `name`, in listing order, that have no listing of

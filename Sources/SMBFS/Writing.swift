@@ -14,8 +14,7 @@ extension Filesystem {
     /// creat(2) / open(O_CREAT): CREATE with FILE_CREATE, FILE_OVERWRITE_IF or FILE_OPEN_IF.
     public func create(parent: UInt64, name: String, flags: OpenFlags) async throws -> (Entry, UInt64) {
         try writable()
-        try Self.validate(name: name)
-        let p = Self.join(try path(of: parent), name)
+        let p = try child(parent, name)
         willChange(p)
         let stamp = freshStamp
         let c: CreateResponse
@@ -27,7 +26,9 @@ extension Filesystem {
             throw error
         }
         let (entry, handle) = await created(c, path: p, name: name, writable: flags.write)
-        changedLocally(p, .added(entry))
+        // A file that was there already may be listed under another spelling (a server that
+        // ignores case opened it): the listing is read again rather than show two names.
+        changedLocally(p, .added(c.createAction == CreateResponse.fileCreated ? entry : nil))
         markFresh(entry.attributes, stamp: stamp)
         return (entry, handle)
     }
@@ -62,6 +63,7 @@ extension Filesystem {
         try writable()
         let f = try openFile(handle)
         changedLocally(ino: f.ino)
+        noteWritten(f.ino)
         guard let wb = writeBehind else {
             try await share.write(f.fileId, offset: offset, data: data)
             return data.count
@@ -87,18 +89,33 @@ extension Filesystem {
         if let e = await wb.takeError(handle: handle) { throw e }
     }
 
-    /// fsync(2) / fdatasync(2): the writes in flight land, then FLUSH, so the data is on the
-    /// server's stable storage.
+    /// fsync(2) / fdatasync(2) on any descriptor of the file: the inode's writes in flight land,
+    /// then FLUSH, so the data is on the server's stable storage. FLUSH needs an open with
+    /// FILE_WRITE_DATA or FILE_APPEND_DATA (MS-SMB2 3.3.5.11): a read-only descriptor flushes
+    /// through a writable handle of the same inode, or through one opened for it when this
+    /// mount wrote the file since its last FLUSH; with nothing written there is nothing to flush.
     public func fsync(handle: UInt64) async throws {
-        let fid = try await settledFileId(handle)
+        let f = try openFile(handle)
+        await writeBehind?.settle(ino: f.ino)
         if let e = await writeBehind?.takeError(handle: handle) { throw e }
-        try await share.flush(fid)
+        let written = self.written.withLock { $0.needsFlush(f.ino) }
+        if let fid = writableFileId(ino: f.ino, preferring: handle) {
+            try await share.flush(fid)
+        } else if written {
+            do {
+                try await share.withOpen(path: try path(of: f.ino), access: [.writeData, .readAttributes, .synchronize],
+                                         options: .nonDirectoryFile) { c in try await self.share.flush(c.fileId) }
+            } catch let e as SMBError where e.ntStatus == .accessDenied {
+                // Made read-only since it was written: CLOSE already handed the data over.
+                logger.debug("fsync of a read-only file: no handle may flush it", metadata: ["ino": "\(f.ino)"])
+            }
+        }
+        self.written.withLock { $0.flushed(f.ino) }
     }
 
     public func mkdir(parent: UInt64, name: String) async throws -> Entry {
         try writable()
-        try Self.validate(name: name)
-        let p = Self.join(try path(of: parent), name)
+        let p = try child(parent, name)
         willChange(p)
         let (stamp, started) = (listings.withLock { $0.stamp }, ContinuousClock.now)
         let c: CreateResponse
@@ -132,9 +149,12 @@ extension Filesystem {
         try Self.validate(name: name)
         let dir = try path(of: parent)
         let p = Self.join(dir, name)
+        try Self.checkLength(p)
         willChange(p)
+        let ino = inodes.withLock { $0.ino(atPath: p) } ?? listings.withLock { $0.known(dir, name: name) }?.attributes.ino
         do {
             try await remove(p, in: dir)
+            inodes.withLock { $0.unlinked(ino) }
             changedLocally(p, .removed)
         } catch {
             changedLocally(p, .modified)
@@ -143,11 +163,11 @@ extension Filesystem {
     }
 
     private func remove(_ p: String, in dir: String) async throws {
-        if let ino = openInode(at: p) {
+        if openInode(at: p) != nil {
             // Open here: POSIX keeps the open descriptors working. Rename it out of the way (as NFS
             // clients do) so the name is free at once, then mark it delete-pending: the server
             // removes it when the last handle closes, even if this client goes away.
-            let hidden = Self.join(dir, Self.unlinkedPrefix + String(ino, radix: 16) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
+            let hidden = Self.join(dir, Self.temporaryName(unlinked: true))
             try await share.withOpen(path: p, access: [.delete, .readAttributes, .synchronize], options: .nonDirectoryFile) { c in
                 try await self.share.rename(c.fileId, to: hidden, replaceIfExists: false)
                 try await self.share.setInfo(c.fileId, .disposition(deletePending: true))
@@ -168,8 +188,7 @@ extension Filesystem {
 
     public func rmdir(parent: UInt64, name: String) async throws {
         try writable()
-        try Self.validate(name: name)
-        let p = Self.join(try path(of: parent), name)
+        let p = try child(parent, name)
         willChange(p)
         // A watch's open would keep the directory in existence (delete pending) until closed.
         await stopWatches(under: p)
@@ -215,10 +234,8 @@ extension Filesystem {
     /// file in one step, which is what save-by-rename needs.
     public func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, noReplace: Bool) async throws {
         try writable()
-        try Self.validate(name: name)
-        try Self.validate(name: newName)
-        let from = Self.join(try path(of: parent), name)
-        let to = Self.join(try path(of: newParent), newName)
+        let from = try child(parent, name)
+        let to = try child(newParent, newName)
         if from == to { return }
         willChange(from)
         willChange(to)
@@ -229,7 +246,11 @@ extension Filesystem {
         await stopWatches(under: from)
         await settleReads(under: from)
         do {
-            try await share.rename(path: from, to: to, replaceIfExists: !noReplace)
+            if from.lowercased() == to.lowercased() {
+                try await renameCase(from, to)
+            } else {
+                try await renameReplacing(from, to, noReplace: noReplace)
+            }
         } catch {
             changedLocally(from, .modified)
             changedLocally(to, .modified)
@@ -240,6 +261,56 @@ extension Filesystem {
         renamed(from: from, to: to)
         if !file { structureChanged() }
     }
+
+    /// A rename that changes only the case of the name (the kernel sends one only when the new
+    /// spelling is not a name of its own, see stat(path:exactly:)). Samba and Windows take it as
+    /// it is; a server that ignores case may also keep the old spelling and answer success, so
+    /// the name the server gives after it is checked in the same round trip, and if the old one
+    /// stuck, the file goes by way of a temporary name.
+    private func renameCase(_ from: String, _ to: String) async throws {
+        let (dir, name) = Self.split(to)
+        let info = try await share.renameAndQuery(path: from, to: to)
+        guard let spelled = share.serverSpelling(of: info), spelled != name else { return }
+        logger.debug("case-only rename kept the old spelling: through a temporary name", metadata: ["path": "\(to)"])
+        try await share.rename(path: to, via: Self.join(dir, Self.temporaryName()), to: to)
+    }
+
+    /// FileRenameInformation with ReplaceIfExists; a server refuses to replace a file that is
+    /// open (STATUS_ACCESS_DENIED: Windows semantics, MS-FSA 2.1.5.14.11), which POSIX allows
+    /// (a reader keeps the old contents, the name shows the new ones: editors' and log
+    /// rotation's save-by-rename). Then the open target is moved aside, as unlink does with a
+    /// file open here, the rename done, and the old file left to go when its last handle closes.
+    private func renameReplacing(_ from: String, _ to: String, noReplace: Bool) async throws {
+        do {
+            try await share.rename(path: from, to: to, replaceIfExists: !noReplace)
+        } catch let e as SMBError where !noReplace && (e.ntStatus == .accessDenied || e.ntStatus == .sharingViolation) {
+            let target = inodes.withLock { $0.attributes(atPath: to) }
+            guard target?.kind != .directory else { throw e }
+            let hidden = Self.join(Self.split(to).dir, Self.temporaryName(unlinked: true))
+            // Not open with FILE_SHARE_DELETE elsewhere, or not there: the first failure stands.
+            do { try await share.rename(path: to, to: hidden, replaceIfExists: false) } catch { throw e }
+            do {
+                try await share.rename(path: from, to: to, replaceIfExists: false)
+            } catch {
+                try? await share.rename(path: hidden, to: to, replaceIfExists: false)
+                throw error
+            }
+            // Descriptors open here on the old file follow it to its hidden name.
+            renamed(from: to, to: hidden)
+            do { try await delete(path: hidden, directory: false) } catch {
+                logger.warning("a replaced file could not be deleted", metadata: ["path": "\(hidden)", "error": "\(error)"])
+            }
+            logger.debug("rename replaced an open file", metadata: ["path": "\(to)"])
+        }
+    }
+
+    /// A name of this mount's own in a directory, which listings leave out: a file unlinked or
+    /// replaced while open (`unlinked`), or a step of a case-only rename.
+    static func temporaryName(unlinked: Bool = false) -> String {
+        (unlinked ? unlinkedPrefix : temporaryPrefix) + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    }
+
+    static let temporaryPrefix = ".smb3fs-rename-"
 
     /// setattr: size (FileEndOfFileInformation), times and the read-only attribute
     /// (FileBasicInformation); ownership cannot be changed on an SMB share.
@@ -253,6 +324,8 @@ extension Filesystem {
         willChange(p)
         // Writes behind land first, so the answer is asked after every change but this one.
         await writeBehind?.settle(ino: ino)
+        // A time set explicitly (touch, tar, cp -p) replaces the time of the writes before it.
+        if changes.mtime != nil { written.withLock { $0.timeSettled(ino) } }
         let stamp = freshStamp
         let a: Attributes
         do {

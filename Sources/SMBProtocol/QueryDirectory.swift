@@ -50,6 +50,9 @@ public struct DirectoryEntry: Sendable, Equatable {
     public var name: String
     public var basics: FileBasics
     public var fileId: UInt64
+    /// The FileName bytes when they are not valid UTF-16LE (an unpaired surrogate, an odd
+    /// length): `name` is then empty, and the entry cannot be shown.
+    public var undecodableName: [UInt8]?
 }
 
 /// The output buffer of QUERY_DIRECTORY / QUERY_INFO (MS-SMB2 2.2.34, 2.2.38): both are
@@ -91,7 +94,11 @@ public enum FileIdBothDirectoryInformation {
             try r.skip(4 + 1 + 1 + 24 + 2)                      // EaSize, ShortNameLength, Reserved1, ShortName, Reserved2
             let fileId = try r.u64()
             let nameBytes = try r.read(nameLength)
-            return (DirectoryEntry(name: try UTF16LE.decode(nameBytes), basics: basics, fileId: fileId), fixedSize)
+            // One name that is not UTF-16 does not make the rest of the listing unreadable.
+            guard let name = try? UTF16LE.decode(nameBytes) else {
+                return (DirectoryEntry(name: "", basics: basics, fileId: fileId, undecodableName: nameBytes), fixedSize)
+            }
+            return (DirectoryEntry(name: name, basics: basics, fileId: fileId), fixedSize)
         }
     }
 }

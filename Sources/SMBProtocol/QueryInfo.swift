@@ -51,6 +51,9 @@ public struct FileAllInformation: Sendable, Equatable {
     public var deletePending: Bool
     public var isDirectory: Bool
     public var indexNumber: UInt64
+    /// FileNameInformation (2.4.27.1): the name the server knows the file by, usually its path
+    /// from the share root (`\dir\Name`); nil when cut short (STATUS_BUFFER_OVERFLOW) or not UTF-16.
+    public var fileName: String?
 
     public static func decode(_ b: [UInt8]) throws -> FileAllInformation {
         var r = WireReader(b)
@@ -72,8 +75,14 @@ public struct FileAllInformation: Sendable, Equatable {
         let index = try r.u64()
         let basics = FileBasics(creationTime: c, lastAccessTime: a, lastWriteTime: w, changeTime: ch,
                                 allocationSize: alloc, endOfFile: eof, fileAttributes: attrs)
+        // FileEaInformation, FileAccessInformation, FilePositionInformation, FileModeInformation,
+        // FileAlignmentInformation (2.4.2): 24 bytes, then FileNameLength and the name.
+        var name: String?
+        if (try? r.skip(24)) != nil, let length = try? r.u32(), let bytes = try? r.read(Int(length)) {
+            name = try? UTF16LE.decode(bytes)
+        }
         return FileAllInformation(basics: basics, numberOfLinks: links, deletePending: deletePending,
-                                  isDirectory: dir, indexNumber: index)
+                                  isDirectory: dir, indexNumber: index, fileName: name)
     }
 }
 

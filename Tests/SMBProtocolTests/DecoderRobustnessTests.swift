@@ -147,6 +147,30 @@ final class DecoderRobustnessTests: XCTestCase {
         XCTAssertThrowsError(try FileIdBothDirectoryInformation.decodeList(bad))
     }
 
+    /// A name that is not UTF-16 (an unpaired surrogate, as Samba sends for a file name that is
+    /// not UTF-8 on its disk) leaves that entry unreadable, not the listing.
+    func testDirectoryListingWithAnUndecodableName() throws {
+        var w = WireWriter()
+        let names: [[UInt8]] = [UTF16LE.encode("before"), [0x73, 0x00, 0x00, 0xD8, 0x78, 0x00], UTF16LE.encode("after")]
+        for (i, n) in names.enumerated() {
+            let start = w.count
+            w.u32(0); w.u32(0)
+            for _ in 0..<4 { w.u64(0x01D0_0000_0000_0000) }
+            w.u64(1); w.u64(4096)
+            w.u32(0x20); w.u32(UInt32(n.count)); w.u32(0); w.u8(0); w.u8(0)
+            w.zeros(24); w.u16(0); w.u64(UInt64(2000 + i))
+            w.bytes(n)
+            if i < names.count - 1 {
+                w.align(8)
+                w.patchU32(at: start, UInt32(w.count - start))
+            }
+        }
+        let entries = try FileIdBothDirectoryInformation.decodeList(w.bytes)
+        XCTAssertEqual(entries.map(\.name), ["before", "", "after"])
+        XCTAssertEqual(entries.map(\.undecodableName), [nil, names[1], nil])
+        XCTAssertEqual(entries.map(\.fileId), [2000, 2001, 2002])
+    }
+
     func testCreateResponse() throws {
         let valid = Self.createResponse()
         let r = try CreateResponse.decode(message: valid)

@@ -110,6 +110,33 @@ final class InfoClassCodecTests: XCTestCase {
         XCTAssertEqual(FileLinkInformation.fileInformationClass, 11)
     }
 
+    /// FileAllInformation (MS-FSCC 2.4.2): the fixed part, then FileNameInformation; a name cut
+    /// short (STATUS_BUFFER_OVERFLOW) or not UTF-16 is nil, the rest decoded all the same.
+    func testAllInformationWithItsName() throws {
+        func buffer(name: [UInt8], declared: Int? = nil) -> [UInt8] {
+            var w = WireWriter()
+            for t in [1, 2, 3, 4] as [UInt64] { w.u64(t) }
+            w.u32(0x20); w.u32(0)                             // FileAttributes, Reserved
+            w.u64(8192); w.u64(5000); w.u32(2); w.u8(0); w.u8(0); w.u16(0)
+            w.u64(77)                                         // IndexNumber
+            w.u32(0); w.u32(0x0012_019F); w.u64(0); w.u32(0); w.u32(0)
+            w.u32(UInt32(declared ?? name.count))
+            w.bytes(name)
+            return w.bytes
+        }
+        let full = try FileAllInformation.decode(buffer(name: UTF16LE.encode("\\dir\\Case.txt")))
+        XCTAssertEqual(full.fileName, "\\dir\\Case.txt")
+        XCTAssertEqual(full.numberOfLinks, 2)
+        XCTAssertEqual(full.indexNumber, 77)
+        XCTAssertEqual(full.basics.endOfFile, 5000)
+        let cut = try FileAllInformation.decode(buffer(name: UTF16LE.encode("\\dir"), declared: 400))
+        XCTAssertNil(cut.fileName)
+        XCTAssertEqual(cut.indexNumber, 77)
+        XCTAssertNil(try FileAllInformation.decode(buffer(name: [0x00, 0xDC])).fileName)
+        // Only the fixed part up to IndexNumber is required.
+        assertPrefixes(buffer(name: []), failBelow: 72) { _ = try FileAllInformation.decode($0) }
+    }
+
     func testStandardInformation() throws {
         var w = WireWriter()
         w.u64(8192); w.u64(5000); w.u32(3); w.u8(1); w.u8(0); w.u16(0)

@@ -1,0 +1,40 @@
+import SMBProtocol
+
+/// Files written through this mount: when, and whether a FLUSH is still owed.
+///
+/// A server may set a file's last-write time well after the write (Samba, like Windows, moves it
+/// up to two seconds later, or at close), so while this mount's writes are the latest the file's
+/// mtime and ctime are shown as the time of the last write here, never older; the time is set on
+/// the server when the writing handle closes (SET_INFO FileBasicInformation, MS-FSCC 2.4.7),
+/// which also stops the server from moving it again (MS-FSA 2.1.5.14.2), so other clients see
+/// the same time. A time set explicitly (utimes, futimens) takes over.
+struct WrittenFiles: Sendable {
+    private var times: [UInt64: FileTime] = [:]
+    private var unflushed: Set<UInt64> = []
+    /// Entries kept; past this the oldest knowledge goes (the server's times are shown again).
+    static let limit = 65_536
+
+    mutating func wrote(_ ino: UInt64, at t: FileTime) {
+        if times[ino] == nil, times.count >= Self.limit { times.removeAll() }
+        if unflushed.count >= Self.limit { unflushed.removeAll() }
+        times[ino] = t
+        unflushed.insert(ino)
+    }
+
+    /// The time of the last write here not yet handed to the server.
+    func time(of ino: UInt64) -> FileTime? { times[ino] }
+
+    /// The server holds the time now (set at close), or a time set explicitly replaces it.
+    mutating func timeSettled(_ ino: UInt64) { times[ino] = nil }
+
+    func needsFlush(_ ino: UInt64) -> Bool { unflushed.contains(ino) }
+
+    mutating func flushed(_ ino: UInt64) { unflushed.remove(ino) }
+
+    /// The server's attributes as shown: mtime and ctime no older than the last write here.
+    func overlay(_ a: inout Attributes) {
+        guard let t = times[a.ino] else { return }
+        if t.rawValue > a.mtime.rawValue { a.mtime = t }
+        if t.rawValue > a.ctime.rawValue { a.ctime = t }
+    }
+}

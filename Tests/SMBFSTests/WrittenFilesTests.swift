@@ -1,0 +1,69 @@
+@testable import SMBFS
+import SMBProtocol
+import XCTest
+
+/// What stat shows between the server's answers: the time of this mount's last write, and the
+/// link count last given, as values.
+final class WrittenFilesTests: XCTestCase {
+    let owner = Ownership(uid: 1000, gid: 1000)
+
+    func attributes(ino: UInt64, mtime: UInt64, ctime: UInt64) -> Attributes {
+        let b = FileBasics(creationTime: FileTime(rawValue: 1), lastAccessTime: FileTime(rawValue: 1),
+                           lastWriteTime: FileTime(rawValue: mtime), changeTime: FileTime(rawValue: ctime),
+                           allocationSize: 0, endOfFile: 5, fileAttributes: .archive)
+        return owner.attributes(ino: ino, basics: b)
+    }
+
+    func testALocalWriteIsNeverShownOlderThanItWas() {
+        var w = WrittenFiles()
+        w.wrote(7, at: FileTime(rawValue: 500))
+        // The server's times lag behind the write: the write's time is shown.
+        var a = attributes(ino: 7, mtime: 100, ctime: 100)
+        w.overlay(&a)
+        XCTAssertEqual(a.mtime.rawValue, 500)
+        XCTAssertEqual(a.ctime.rawValue, 500)
+        // A newer time from the server (another client wrote since) stands.
+        var b = attributes(ino: 7, mtime: 900, ctime: 600)
+        w.overlay(&b)
+        XCTAssertEqual(b.mtime.rawValue, 900)
+        XCTAssertEqual(b.ctime.rawValue, 600)
+        // Other inodes are untouched; once the server holds the time, its own is shown.
+        var c = attributes(ino: 8, mtime: 100, ctime: 100)
+        w.overlay(&c)
+        XCTAssertEqual(c.mtime.rawValue, 100)
+        XCTAssertEqual(w.time(of: 7)?.rawValue, 500)
+        w.timeSettled(7)
+        var d = attributes(ino: 7, mtime: 100, ctime: 100)
+        w.overlay(&d)
+        XCTAssertEqual(d.mtime.rawValue, 100)
+        XCTAssertNil(w.time(of: 7))
+    }
+
+    func testAFlushIsOwedUntilDone() {
+        var w = WrittenFiles()
+        XCTAssertFalse(w.needsFlush(3))
+        w.wrote(3, at: FileTime(rawValue: 1))
+        XCTAssertTrue(w.needsFlush(3))
+        w.timeSettled(3)
+        XCTAssertTrue(w.needsFlush(3), "setting the time at close is no FLUSH")
+        w.flushed(3)
+        XCTAssertFalse(w.needsFlush(3))
+    }
+
+    func testLinkCountsLastGivenStandInForListings() {
+        var t = InodeTable(rootPath: "")
+        XCTAssertEqual(t.links(of: 9, known: nil), 1, "never asked: one link")
+        XCTAssertEqual(t.links(of: 9, known: 3), 3)
+        XCTAssertEqual(t.links(of: 9, known: nil), 3, "a listing shows the count last given")
+        t.unlinked(9)
+        XCTAssertEqual(t.links(of: 9, known: nil), 2)
+        t.unlinked(9)
+        XCTAssertEqual(t.links(of: 9, known: nil), 1)
+        XCTAssertEqual(t.links(of: 4, known: 2), 2)
+        XCTAssertEqual(t.links(of: 4, known: 1), 1, "the server's answer replaces it")
+        XCTAssertEqual(t.links(of: 4, known: nil), 1)
+        _ = t.links(of: 5, known: 2)
+        t.unlinked(nil)
+        XCTAssertEqual(t.links(of: 5, known: nil), 1, "a removal of an unknown inode keeps no counts")
+    }
+}
