@@ -100,6 +100,20 @@ enum Writing {
             }
         }
 
+        // mknod(2) of a regular file (tar --xattrs makes each file so, to set its xattrs before
+        // writing it); device files, FIFOs and sockets have no SMB form.
+        ops.mknod = { req, parent, name, mode, _ in
+            let r = Request(raw: req!)
+            let ctx = Context.of(req)
+            guard let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
+            guard mode & S_IFMT == S_IFREG || mode & S_IFMT == 0 else { return r.error(ENOSYS) }
+            ctx.serve {
+                do {
+                    r.entry(try await ctx.fs.mknod(parent: parent, name: n), parent: parent, ctx: ctx)
+                } catch { r.error(error) }
+            }
+        }
+
         ops.symlink = { req, target, parent, name in
             let r = Request(raw: req!)
             let ctx = Context.of(req)

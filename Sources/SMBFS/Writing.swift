@@ -33,6 +33,14 @@ extension Filesystem {
         return (entry, handle)
     }
 
+    /// mknod(2) of a regular file: an empty file made with FILE_CREATE (EEXIST if the name is
+    /// taken), no handle kept.
+    public func mknod(parent: UInt64, name: String) async throws -> Entry {
+        let (entry, handle) = try await create(parent: parent, name: name, flags: OpenFlags(posix: O_WRONLY | O_CREAT | O_EXCL))
+        await release(handle: handle)
+        return entry
+    }
+
     /// The entry and handle of a file CREATE opened or made.
     private func created(_ c: CreateResponse, path p: String, name: String, writable: Bool) async -> (Entry, UInt64) {
         // A file just created has one link, and the QFid answer names it as the directory

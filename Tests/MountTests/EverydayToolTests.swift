@@ -260,6 +260,30 @@ final class EverydayToolTests: ReadWriteTestCase {
         XCTAssertEqual(sh(#"ls -A "$1""#, sdir).stdout, got["link_4000"] == "OK" ? "l1024\nl4000\n" : "l1024\n")
     }
 
+    /// tar --xattrs makes each file with mknod(2) (to set its xattrs before its data): a regular
+    /// file made so works; device files and FIFOs still have no SMB form.
+    func testTarWithXattrsAndMknodOfRegularFiles() {
+        let local = makeDir("xattr-src")
+        let prep = sh(#"""
+            set -e; cd "$1"; mkdir tree; echo payload > tree/f; setfattr -n user.color -v blue tree/f
+            tar --xattrs -cf "$2/x.tar" tree
+            """#, local, work)
+        XCTAssertEqual(prep.status, 0, prep.summary)
+        let x = sh(#"cd "$1" && tar --xattrs --xattrs-include='user.*' -xf "$2/x.tar" && cat tree/f && getfattr --only-values -n user.color tree/f"#,
+                   mdir, work)
+        XCTAssertEqual(x.status, 0, x.summary)
+        XCTAssertEqual(x.stdout, "payload\nblue", x.summary)
+        let got = probe(#"""
+            import stat
+            d = sys.argv[1]
+            attempt("mknod_reg", lambda: os.mknod(d + "/made", 0o644 | stat.S_IFREG))
+            print("made_size", os.stat(d + "/made").st_size)
+            attempt("mknod_again", lambda: os.mknod(d + "/made", 0o644 | stat.S_IFREG))
+            attempt("mkfifo", lambda: os.mkfifo(d + "/fifo"))
+            """#, mdir)
+        assertProbe(got, ["mknod_reg": ["OK"], "made_size": ["0"], "mknod_again": ["EEXIST"], "mkfifo": ["ENOSYS"]])
+    }
+
     /// A 256-byte name is refused before anything reaches the server and the directory still
     /// lists; names the server holds that Linux cannot show are left out of a listing that
     /// succeeds.
