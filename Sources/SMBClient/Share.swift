@@ -284,6 +284,12 @@ public final class Share: Sendable {
                           .rename(newName: wireName(newPath), replaceIfExists: replaceIfExists))
     }
 
+    /// Renames `path` over whatever `newPath` names, open or not, with POSIX semantics
+    /// (FileRenameInformationEx, MS-FSCC 2.4.37.2), in one round trip.
+    public func renamePOSIX(path: String, to newPath: String) async throws {
+        try await setInfo(path: path, access: [.delete, .readAttributes, .synchronize], .renamePOSIX(newName: wireName(newPath)))
+    }
+
     /// Renames `path` in one round trip and answers the attributes after it, the name the server
     /// now gives the file included (CREATE + SET_INFO FileRenameInformation + QUERY_INFO + CLOSE).
     public func renameAndQuery(path: String, to newPath: String) async throws -> FileAllInformation {

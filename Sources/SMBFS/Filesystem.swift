@@ -105,6 +105,10 @@ public final class Filesystem: Sendable {
         written.withLock { $0.wrote(ino, at: t) }
     }
 
+    /// Whether the server renames with POSIX semantics (FileRenameInformationEx): 0 not known
+    /// yet, 1 yes, -1 no.
+    let posixRename = Atomic<Int8>(0)
+
     /// Directories whose unshowable entries were logged already.
     let unshownLogged = Mutex(Set<String>())
 
@@ -272,6 +276,10 @@ public final class Filesystem: Sendable {
     public func lookup(parent: UInt64, name: String) async throws -> Entry {
         try Self.validate(name: name)
         let dir = try path(of: parent)
+        // The server would answer "path not found" for a name inside a file.
+        if let known = inodes.withLock({ $0.attributes(of: parent) }) ?? freshAttributes(parent), known.kind != .directory {
+            throw FSError(ENOTDIR)
+        }
         let p = Self.join(dir, name)
         try Self.checkLength(p)
         if let listed = try await listedEntry(dir: dir, ino: parent, name: name) { return listed }

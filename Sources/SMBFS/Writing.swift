@@ -286,14 +286,29 @@ extension Filesystem {
     /// FileRenameInformation with ReplaceIfExists; a server refuses to replace a file that is
     /// open (STATUS_ACCESS_DENIED: Windows semantics, MS-FSA 2.1.5.14.11), which POSIX allows
     /// (a reader keeps the old contents, the name shows the new ones: editors' and log
-    /// rotation's save-by-rename). Then the open target is moved aside, as unlink does with a
-    /// file open here, the rename done, and the old file left to go when its last handle closes.
+    /// rotation's save-by-rename). Then the rename is asked again with POSIX semantics, where the
+    /// server has them (FileRenameInformationEx); else the open target is moved aside, as unlink
+    /// does with a file open here, the rename done, and the old file left to go when its last
+    /// handle closes.
     private func renameReplacing(_ from: String, _ to: String, noReplace: Bool) async throws {
         do {
             try await share.rename(path: from, to: to, replaceIfExists: !noReplace)
         } catch let e as SMBError where !noReplace && (e.ntStatus == .accessDenied || e.ntStatus == .sharingViolation) {
             let target = inodes.withLock { $0.attributes(atPath: to) }
             guard target?.kind != .directory else { throw e }
+            if posixRename.load(ordering: .relaxed) >= 0 {
+                do {
+                    try await share.renamePOSIX(path: from, to: to)
+                    posixRename.store(1, ordering: .relaxed)
+                    // The old file keeps its handles but no longer has this name.
+                    renamed(from: to, to: Self.join(Self.split(to).dir, Self.temporaryName(unlinked: true)))
+                    return
+                } catch let p as SMBError where [.invalidInfoClass, .notSupported, .notImplemented, .invalidParameter,
+                                                 .invalidDeviceRequest].contains(p.ntStatus) {
+                    posixRename.store(-1, ordering: .relaxed)
+                    logger.debug("no POSIX rename on this server: moving the open target aside", metadata: ["status": "\(p)"])
+                } catch {}
+            }
             let hidden = Self.join(Self.split(to).dir, Self.temporaryName(unlinked: true))
             // Not open with FILE_SHARE_DELETE elsewhere, or not there: the first failure stands.
             do { try await share.rename(path: to, to: hidden, replaceIfExists: false) } catch { throw e }

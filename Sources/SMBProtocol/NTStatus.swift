@@ -13,6 +13,7 @@ public struct NTStatus: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let noMoreFiles = NTStatus(rawValue: 0x8000_0006)
     public static let stoppedOnSymlink = NTStatus(rawValue: 0x8000_002D)
     public static let notImplemented = NTStatus(rawValue: 0xC000_0002)
+    public static let invalidInfoClass = NTStatus(rawValue: 0xC000_0003)
     public static let infoLengthMismatch = NTStatus(rawValue: 0xC000_0004)
     public static let invalidHandle = NTStatus(rawValue: 0xC000_0008)
     public static let invalidParameter = NTStatus(rawValue: 0xC000_000D)
@@ -69,7 +70,8 @@ public struct NTStatus: RawRepresentable, Hashable, Sendable, CustomStringConver
         0x0000_010B: "STATUS_NOTIFY_CLEANUP", 0x0000_010C: "STATUS_NOTIFY_ENUM_DIR",
         0x8000_0005: "STATUS_BUFFER_OVERFLOW", 0x8000_0006: "STATUS_NO_MORE_FILES",
         0x8000_002D: "STATUS_STOPPED_ON_SYMLINK",
-        0xC000_0002: "STATUS_NOT_IMPLEMENTED", 0xC000_0004: "STATUS_INFO_LENGTH_MISMATCH",
+        0xC000_0002: "STATUS_NOT_IMPLEMENTED", 0xC000_0003: "STATUS_INVALID_INFO_CLASS",
+        0xC000_0004: "STATUS_INFO_LENGTH_MISMATCH",
         0xC000_0008: "STATUS_INVALID_HANDLE", 0xC000_000D: "STATUS_INVALID_PARAMETER",
         0xC000_000F: "STATUS_NO_SUCH_FILE", 0xC000_0010: "STATUS_INVALID_DEVICE_REQUEST",
         0xC000_0011: "STATUS_END_OF_FILE", 0xC000_0016: "STATUS_MORE_PROCESSING_REQUIRED",
@@ -89,7 +91,8 @@ public struct NTStatus: RawRepresentable, Hashable, Sendable, CustomStringConver
         0xC000_00CC: "STATUS_BAD_NETWORK_NAME", 0xC000_00D4: "STATUS_NOT_SAME_DEVICE",
         0xC000_0101: "STATUS_DIRECTORY_NOT_EMPTY", 0xC000_0103: "STATUS_NOT_A_DIRECTORY",
         0xC000_0106: "STATUS_NAME_TOO_LONG", 0xC000_0120: "STATUS_CANCELLED", 0xC000_0121: "STATUS_CANNOT_DELETE",
-        0xC000_0128: "STATUS_FILE_CLOSED", 0xC000_0203: "STATUS_USER_SESSION_DELETED",
+        0xC000_0128: "STATUS_FILE_CLOSED", 0xC000_0161: "STATUS_ILLEGAL_CHARACTER",
+        0xC000_0203: "STATUS_USER_SESSION_DELETED",
         0xC000_0234: "STATUS_ACCOUNT_LOCKED_OUT", 0xC000_0275: "STATUS_NOT_A_REPARSE_POINT",
         0xC000_035C: "STATUS_NETWORK_SESSION_EXPIRED",
     ]

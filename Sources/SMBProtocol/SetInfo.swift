@@ -42,14 +42,23 @@ public enum FileSetInformation: Sendable {
     case endOfFile(UInt64)
     /// FileRenameInformation for SMB2 (2.4.37.2): the new name is relative to the share root.
     case rename(newName: String, replaceIfExists: Bool)
+    /// FileRenameInformationEx (2.4.37.2, FILE_RENAME_INFORMATION_EX) with
+    /// FILE_RENAME_REPLACE_IF_EXISTS | FILE_RENAME_POSIX_SEMANTICS: an existing file is replaced
+    /// even while it is open, and its open handles keep working (servers that offer it).
+    case renamePOSIX(newName: String)
     /// FileDispositionInformation (2.4.11).
     case disposition(deletePending: Bool)
+
+    /// FILE_RENAME_INFORMATION_EX Flags (MS-FSCC 2.4.37.2).
+    static let renameReplaceIfExists: UInt32 = 0x1
+    static let renamePOSIXSemantics: UInt32 = 0x2
 
     public var fileInfoClass: UInt8 {
         switch self {
         case .basic: return FileInformationClass.fileBasicInformation.rawValue
         case .endOfFile: return 20
         case .rename: return 10
+        case .renamePOSIX: return 65                 // FileRenameInformationEx
         case .disposition: return 13
         }
     }
@@ -67,6 +76,13 @@ public enum FileSetInformation: Sendable {
             let n = UTF16LE.encode(name)
             w.u8(replace ? 1 : 0)
             w.zeros(7)                               // Reserved
+            w.u64(0)                                 // RootDirectory: 0 for SMB2
+            w.u32(UInt32(n.count))
+            w.bytes(n)
+        case .renamePOSIX(let name):
+            let n = UTF16LE.encode(name)
+            w.u32(Self.renameReplaceIfExists | Self.renamePOSIXSemantics)
+            w.u32(0)                                 // Reserved
             w.u64(0)                                 // RootDirectory: 0 for SMB2
             w.u32(UInt32(n.count))
             w.bytes(n)

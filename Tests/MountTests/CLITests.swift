@@ -168,6 +168,7 @@ final class CLITests: MountTestCase {
                 kill(p.pid, SIGTERM)
             }
             XCTAssertTrue(p.wait(15), "\(way): smb3fs \(mode) did not exit")
+            XCTAssertEqual(p.status, 0, "\(way): exit status of smb3fs \(mode)")
             XCTAssertTrue(waitUntil(5) { mountEntry(at: point) == nil }, "\(way): still mounted")
             if p.poll() { kill(p.pid, SIGKILL); _ = p.wait(10) }
             if mountEntry(at: point) != nil { _ = runCmd(["umount", "-l", point]) }

@@ -9,6 +9,10 @@ final class DialectTests: MountTestCase {
 
     static let samba = ["2.0.2": "SMB2_02", "2.1": "SMB2_10", "3.0": "SMB3_00", "3.0.2": "SMB3_02",
                         "3.1.1": "SMB3_11"]
+    /// The signing algorithm each dialect must use (MS-SMB2 3.1.4.1): HMAC-SHA256 for 2.x,
+    /// AES-CMAC for 3.0 and 3.0.2, AES-GMAC as negotiated for 3.1.1.
+    static let signing = ["2.0.2": "HMAC-SHA256", "2.1": "HMAC-SHA256", "3.0": "AES-128-CMAC", "3.0.2": "AES-128-CMAC",
+                          "3.1.1": "AES-128-GMAC"]
 
     func testEachDialect() throws {
         XCTAssertEqual(env.dialectServers.map(\.vers).sorted(), Self.samba.keys.sorted(), "SMB3FS_DIALECT_SERVERS")
@@ -38,8 +42,7 @@ final class DialectTests: MountTestCase {
                 for row in rows {
                     XCTAssertTrue(row.contains(Self.samba[server.vers]!), "\(what): \(row)")
                     let signing = row.split(separator: " ").last.map(String.init) ?? ""
-                    XCTAssertTrue(["HMAC-SHA256", "AES-128-CMAC", "AES-128-GMAC"].contains(signing),
-                                  "\(what): signing column \(signing)")
+                    XCTAssertEqual(signing, Self.signing[server.vers], "\(what): signing column of \(row)")
                 }
                 unmount(point)
             }

@@ -147,7 +147,11 @@ final class NetworkCutTests: OwnServerTestCase {
             print("NetworkCutTests: round \(round): df \(String(format: "%.2f", dfTook)) s, stat \(String(format: "%.2f", stTook)) s")
         }
         setLink(up: true)
-        XCTAssertTrue(waitUntil(90) { sh(#"ls "$1" | grep -qx known"#, self.mnt).status == 0 }, "ls after the link came back")
+        // hard: the first ls waits through the outage's detection and the reconnect, then succeeds.
+        let ls = runCmd(["ls", mnt], timeout: 180)
+        XCTAssertFalse(ls.timedOut, ls.summary)
+        XCTAssertEqual(ls.status, 0, "ls after the link came back: \(ls.summary)")
+        XCTAssertTrue(ls.stdout.split(separator: "\n").contains("known"), ls.summary)
         XCTAssertEqual(sh(#"echo more >> "$1/known" && cat "$1/known""#, mnt).stdout, "data\nmore\n")
     }
 }

@@ -64,8 +64,10 @@ final class PosixFeatureTests: ReadWriteTestCase {
                           // Only user.* exists on a share; ls -l stops asking a device that says so.
                           "security_get": ["EOPNOTSUPP", "ENOTSUP"], "acl_get": ["EOPNOTSUPP", "ENOTSUP"]])
         // A second mount (another SMB session) sees what the server stored.
-        let again = sh(#"getfattr --only-values -n user.size "$1/x""#, mdir)
-        XCTAssertEqual(again.stdout, "42")
+        let second = makeDir("mnt2")
+        guard mountOK(at: second, options: ["credentials=\(credentials!)"]) else { return }
+        let again = sh(#"getfattr --only-values -n user.size "$1/x""#, second + "/" + dirName)
+        XCTAssertEqual(again.stdout, "42", again.summary)
     }
 
     func testUnlinkWhileOpenKeepsTheDescriptor() {
@@ -108,20 +110,23 @@ final class PosixFeatureTests: ReadWriteTestCase {
             print('waiting', flush=True)
             fcntl.lockf(b, fcntl.LOCK_EX)
             print('granted', flush=True)
-            """, sys.argv[2]], stdout=subprocess.PIPE, text=True)
-            assert child.stdout.readline().strip() == "nonblocking 11"
-            assert child.stdout.readline().strip() == "waiting"
-            # The child is blocked in F_SETLKW until this client unlocks.
-            print("released", flush=True)
+            """, sys.argv[2]], stdout=subprocess.PIPE, bufsize=0)
+            line = lambda: child.stdout.readline().decode().strip()   # unbuffered: nothing read ahead
+            assert line() == "nonblocking 11"
+            assert line() == "waiting"
+            # The child is blocked in F_SETLKW until this client unlocks: nothing more for a second.
+            import select
+            early, _, _ = select.select([child.stdout], [], [], 1.0)
+            print("blocked" if not early and child.poll() is None else "not blocked", flush=True)
             fcntl.lockf(a, fcntl.LOCK_UN)
-            print(child.stdout.readline().strip())
+            print(line())
             child.wait()
             fcntl.flock(a, fcntl.LOCK_SH)
             r = subprocess.run([sys.executable, "-c", "import fcntl,sys\nb=open(sys.argv[1]+'/lockf')\ntry:\n fcntl.flock(b, fcntl.LOCK_EX|fcntl.LOCK_NB); print('flock granted')\nexcept OSError as e: print('flock', e.errno)", sys.argv[2]], capture_output=True, text=True)
             print(r.stdout.strip())
             """#, mdir, second + "/" + dirName], timeout: 120)
         XCTAssertEqual(r.status, 0, r.summary)
-        XCTAssertEqual(r.stdout, "released\ngranted\nflock 11\n", r.summary)
+        XCTAssertEqual(r.stdout, "blocked\ngranted\nflock 11\n", r.summary)
     }
 
     func testCopyFileRangeAndFallocate() {
@@ -142,6 +147,11 @@ final class PosixFeatureTests: ReadWriteTestCase {
             os.write(f, b"y" * 8192)
             os.posix_fallocate(f, 0, 1 << 20)
             print("grown", os.fstat(f).st_size)
+            # fallocate(2) itself (posix_fallocate may fall back to writing zeros in glibc).
+            libc = ctypes.CDLL(None, use_errno=True)
+            r = libc.fallocate(f, 0, ctypes.c_long(0), ctypes.c_long(2 << 20))
+            print("fallocate", "OK" if r == 0 else errno.errorcode[ctypes.get_errno()], os.fstat(f).st_size)
+            os.ftruncate(f, 1 << 20)
             FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE = 1, 2
             r = ctypes.CDLL(None, use_errno=True).fallocate(f, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, ctypes.c_long(4096), ctypes.c_long(4096))
             print("punch", "OK" if r == 0 else errno.errorcode[ctypes.get_errno()])
@@ -150,8 +160,16 @@ final class PosixFeatureTests: ReadWriteTestCase {
             os.close(f)
             """#, mdir)
         assertProbe(got, ["copied": ["3145733"], "content": ["same"], "tail": ["10"], "grown": ["1048576"],
-                          "punch": ["OK"], "zeroed": ["yes"], "size": ["1048576"]])
+                          "fallocate": ["OK 2097152"], "punch": ["OK"], "zeroed": ["yes"], "size": ["1048576"]])
         XCTAssertEqual(sha(sdir + "/src"), sha(mdir + "/src"))
+        // What the server holds: the copy after the first 10 bytes, which the tail copy (the
+        // source's last 10 bytes to offset 0) replaced; the punched range zero.
+        let server = runCmd(["python3", "-c", #"""
+            import sys
+            src, dst, fa = (open(sys.argv[1] + n, "rb").read() for n in ("/src", "/dst", "/fa"))
+            print(dst == src[-10:] + src, len(fa), fa[4096:8192] == bytes(4096), fa[:4096] == b"y" * 4096)
+            """#, sdir])
+        XCTAssertEqual(server.stdout, "True 1048576 True True\n", server.summary)
     }
 
     func testNamesSMBForbidsRoundTrip() {

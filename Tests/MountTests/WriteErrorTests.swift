@@ -206,8 +206,26 @@ final class WriteErrorTests: ReadWriteTestCase {
             attempt("fsync", lambda: fill("a", os.fsync))
             os.unlink(d + "/a")
             attempt("close", lambda: fill("b", with_close))
+            os.unlink(d + "/b")
+            # Each write(2) fits in flight and is acknowledged; the second cannot land (1.5 MiB
+            # into 1 MiB): only fsync, and close, can tell.
+            piece = b"w" * (768 << 10)
+            fd = os.open(d + "/c", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            attempt("behind_write1", lambda: os.write(fd, piece))
+            attempt("behind_write2", lambda: os.write(fd, piece))
+            attempt("behind_fsync", lambda: os.fsync(fd))
+            attempt("behind_close", lambda: os.close(fd))
+            os.unlink(d + "/c")
+            fd = os.open(d + "/e", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            attempt("close_write1", lambda: os.write(fd, piece))
+            attempt("close_write2", lambda: os.write(fd, piece))
+            attempt("close_close", lambda: os.close(fd))
             """#, mdir)
-        // The error may come from a later write already; it must come before fsync/close succeed.
+        // Filling 4 MiB, the error may come from a later write already; it must come before
+        // fsync/close succeed.
         assertProbe(got, ["fsync": ["ENOSPC"], "close": ["ENOSPC"]])
+        assertProbe(got, ["behind_write1": ["OK"], "behind_write2": ["OK"], "behind_fsync": ["ENOSPC"],
+                          // Reported once: close after the fsync that told it succeeds.
+                          "behind_close": ["OK"], "close_write1": ["OK"], "close_write2": ["OK"], "close_close": ["ENOSPC"]])
     }
 }

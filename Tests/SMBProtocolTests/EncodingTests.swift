@@ -80,6 +80,19 @@ final class EncodingTests: XCTestCase {
         XCTAssertEqual(try r.u64(), 2)
     }
 
+    /// FileRenameInformation (class 10) and FileRenameInformationEx (class 65, MS-FSCC 2.4.37.2):
+    /// the same layout, ReplaceIfExists as one byte or the Flags as four.
+    func testRenameInformationLayouts() {
+        let name = UTF16LE.encode("d\\n")
+        let plain = FileSetInformation.rename(newName: "d\\n", replaceIfExists: true)
+        XCTAssertEqual(plain.fileInfoClass, 10)
+        XCTAssertEqual(plain.encode(), [1, 0, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 8) + [6, 0, 0, 0] + name)
+        let posix = FileSetInformation.renamePOSIX(newName: "d\\n")
+        XCTAssertEqual(posix.fileInfoClass, 65)
+        // FILE_RENAME_REPLACE_IF_EXISTS | FILE_RENAME_POSIX_SEMANTICS, Reserved, RootDirectory 0.
+        XCTAssertEqual(posix.encode(), [3, 0, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 8) + [6, 0, 0, 0] + name)
+    }
+
     func testFileTimeConversion() {
         let t = FileTime(unixSeconds: 1_700_000_000, nanoseconds: 123_456_700)
         XCTAssertEqual(t.unix.seconds, 1_700_000_000)
