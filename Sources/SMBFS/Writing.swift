@@ -254,7 +254,7 @@ extension Filesystem {
         await stopWatches(under: from)
         await settleReads(under: from)
         do {
-            if from.lowercased() == to.lowercased() {
+            if isCaseOnly(from, to) {
                 try await renameCase(from, to)
             } else {
                 try await renameReplacing(from, to, noReplace: noReplace)
@@ -268,6 +268,18 @@ extension Filesystem {
         changedLocally(to, .added(nil))
         renamed(from: from, to: to)
         if !file { structureChanged() }
+    }
+
+    /// `to` is `from` with only the case of its last name changed, in the same directory, and no
+    /// other file is known under `to` (a server that keeps case apart may have both).
+    private func isCaseOnly(_ from: String, _ to: String) -> Bool {
+        let (a, b) = (Self.split(from), Self.split(to))
+        guard a.dir == b.dir, a.name != b.name, a.name.lowercased() == b.name.lowercased() else { return false }
+        let ino = { (p: String, name: String) -> UInt64? in
+            self.inodes.withLock { $0.ino(atPath: p) } ?? self.listings.withLock { $0.known(a.dir, name: name) }?.attributes.ino
+        }
+        guard let target = ino(to, b.name) else { return true }
+        return target == ino(from, a.name)
     }
 
     /// A rename that changes only the case of the name (the kernel sends one only when the new
