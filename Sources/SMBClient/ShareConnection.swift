@@ -335,9 +335,6 @@ final class ShareConnection: Sendable {
                     "attempt": "\(attempt)", "error": "\(error)", "after": "\(ContinuousClock.now - started)",
                     "cancelled": "\(Task.isCancelled)",
                 ])
-                // Exponential backoff with jitter, at most 1 s between attempts. An attempt that
-                // already waited out a connect timeout (a silent network) redials at once, so a
-                // returning link is noticed within about a second.
                 // Soft requests that came before this attempt began fail with it; those that
                 // came during it are owed an attempt of their own: made at once.
                 let (failing, owed) = state.withLock { s -> ([CheckedContinuation<Binding, Error>], Bool) in
@@ -347,6 +344,9 @@ final class ShareConnection: Sendable {
                 }
                 for c in failing { c.resume(throwing: Self.unreachable) }
                 if owed { continue }
+                // Exponential backoff with jitter, at most 1 s between attempts. An attempt that
+                // already waited out a connect timeout (a silent network) redials at once, so a
+                // returning link is noticed within about a second.
                 let jitter = Duration.milliseconds(Int.random(in: 0...100))
                 let waited = ContinuousClock.now - attemptStarted
                 await pause(for: waited >= Self.redialTimeout / 2 ? jitter : delay + jitter)

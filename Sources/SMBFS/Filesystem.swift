@@ -205,8 +205,7 @@ public final class Filesystem: Sendable {
     /// Whether a name the server listed can be shown here: a name Linux can hold, which the
     /// kernel could ask for again.
     static func showable(_ e: DirectoryEntry) -> Bool {
-        e.undecodableName == nil && !e.name.isEmpty && e.name != "." && e.name != ".."
-            && e.name.utf8.count <= nameMax && !e.name.contains("/") && !e.name.contains("\0")
+        e.undecodableName == nil && !e.name.isEmpty && e.name.utf8.count <= nameMax && !e.name.contains("/") && !e.name.contains("\0")
     }
 
     /// `nlink`: the link count the server gave (FileStandardInformation), nil from a directory
@@ -455,7 +454,7 @@ public final class Filesystem: Sendable {
         var entries: [Entry] = []
         entries.reserveCapacity(list.count)
         var unshown: [DirectoryEntry] = []
-        for e in list where !e.name.hasPrefix(Self.unlinkedPrefix) {
+        for e in list where !e.name.hasPrefix(Self.unlinkedPrefix) && !e.name.hasPrefix(Self.temporaryPrefix) {
             guard Self.showable(e) else { unshown.append(e); continue }
             let p = Self.join(dir, e.name)
             var a = attributes(path: p, basics: e.basics, fileId: e.fileId)
@@ -582,12 +581,9 @@ public final class Filesystem: Sendable {
         forgetLocks(handle: handle)
         do {
             // The time of the last write here goes to the server with the close (WrittenFiles).
-            if f.writable, let t = written.withLock({ $0.time(of: f.ino) }) {
-                try await share.close(f.fileId, settingLastWrite: t)
-                if lastWriter { written.withLock { $0.timeSettled(f.ino) } }
-            } else {
-                try await share.close(f.fileId)
-            }
+            let t = f.writable ? written.withLock({ $0.time(of: f.ino) }) : nil
+            try await share.close(f.fileId, settingLastWrite: t)
+            if t != nil && lastWriter { written.withLock { $0.timeSettled(f.ino) } }
         } catch { logger.debug("close failed: \(error)") }
     }
 

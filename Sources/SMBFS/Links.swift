@@ -93,8 +93,8 @@ extension Filesystem {
     /// A symlink whose target a Minshall–French file cannot hold (over 1,024 bytes): a symbolic
     /// link reparse point (IO_REPARSE_TAG_SYMLINK, MS-FSCC 2.1.2.4) set with
     /// FSCTL_SET_REPARSE_POINT on a new empty file, where the server stores reparse points. One
-    /// that does not (Samba before 4.21 answers STATUS_NOT_A_REPARSE_POINT or
-    /// STATUS_NOT_SUPPORTED) leaves nothing behind and the answer is ENAMETOOLONG, as before.
+    /// that does not (Samba 4.17 answers STATUS_NOT_A_REPARSE_POINT) leaves nothing behind and
+    /// the answer is ENAMETOOLONG.
     func reparseSymlink(parent: UInt64, name: String, target: [UInt8]) async throws -> Entry {
         guard let text = String(validating: target, as: UTF8.self) else { throw FSError(ENAMETOOLONG) }
         let p = try child(parent, name)

@@ -159,7 +159,7 @@ extension Filesystem {
         let p = Self.join(dir, name)
         try Self.checkLength(p)
         willChange(p)
-        let ino = inodes.withLock { $0.ino(atPath: p) } ?? listings.withLock { $0.known(dir, name: name) }?.attributes.ino
+        let ino = knownIno(dir, name)
         do {
             try await remove(p, in: dir)
             inodes.withLock { $0.unlinked(ino) }
@@ -275,11 +275,13 @@ extension Filesystem {
     private func isCaseOnly(_ from: String, _ to: String) -> Bool {
         let (a, b) = (Self.split(from), Self.split(to))
         guard a.dir == b.dir, a.name != b.name, a.name.lowercased() == b.name.lowercased() else { return false }
-        let ino = { (p: String, name: String) -> UInt64? in
-            self.inodes.withLock { $0.ino(atPath: p) } ?? self.listings.withLock { $0.known(a.dir, name: name) }?.attributes.ino
-        }
-        guard let target = ino(to, b.name) else { return true }
-        return target == ino(from, a.name)
+        guard let target = knownIno(b.dir, b.name) else { return true }
+        return target == knownIno(a.dir, a.name)
+    }
+
+    /// The inode known under `name` in `dir`: the kernel's, or a listing's, however old.
+    private func knownIno(_ dir: String, _ name: String) -> UInt64? {
+        inodes.withLock { $0.ino(atPath: Self.join(dir, name)) } ?? listings.withLock { $0.known(dir, name: name) }?.attributes.ino
     }
 
     /// A rename that changes only the case of the name (the kernel sends one only when the new

@@ -53,6 +53,17 @@ public enum FileSetInformation: Sendable {
     static let renameReplaceIfExists: UInt32 = 0x1
     static let renamePOSIXSemantics: UInt32 = 0x2
 
+    /// FILE_RENAME_INFORMATION_TYPE_2 and _EX share one layout: flags (4), reserved (4),
+    /// RootDirectory (8, zero in SMB2), FileNameLength (4), FileName.
+    private static func encodeRename(into w: inout WireWriter, flags: UInt32, name: String) {
+        let n = UTF16LE.encode(name)
+        w.u32(flags)
+        w.u32(0)
+        w.u64(0)
+        w.u32(UInt32(n.count))
+        w.bytes(n)
+    }
+
     public var fileInfoClass: UInt8 {
         switch self {
         case .basic: return FileInformationClass.fileBasicInformation.rawValue
@@ -73,19 +84,10 @@ public enum FileSetInformation: Sendable {
         case .endOfFile(let size):
             w.u64(size)
         case .rename(let name, let replace):
-            let n = UTF16LE.encode(name)
-            w.u8(replace ? 1 : 0)
-            w.zeros(7)                               // Reserved
-            w.u64(0)                                 // RootDirectory: 0 for SMB2
-            w.u32(UInt32(n.count))
-            w.bytes(n)
+            // ReplaceIfExists is one byte and 7 reserved: as little-endian Flags, 0 or 1.
+            Self.encodeRename(into: &w, flags: replace ? Self.renameReplaceIfExists : 0, name: name)
         case .renamePOSIX(let name):
-            let n = UTF16LE.encode(name)
-            w.u32(Self.renameReplaceIfExists | Self.renamePOSIXSemantics)
-            w.u32(0)                                 // Reserved
-            w.u64(0)                                 // RootDirectory: 0 for SMB2
-            w.u32(UInt32(n.count))
-            w.bytes(n)
+            Self.encodeRename(into: &w, flags: Self.renameReplaceIfExists | Self.renamePOSIXSemantics, name: name)
         case .disposition(let delete):
             w.u8(delete ? 1 : 0)
         }
