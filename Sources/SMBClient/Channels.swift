@@ -35,6 +35,8 @@ final class Channels: Sendable {
     }
 
     var count: Int { state.withLock { $0.extra.count } }
+    /// The extra connections, for tests and status.
+    var all: [Connection] { state.withLock { $0.extra } }
 
     func closeAll() {
         let all = state.withLock { s -> [Connection] in

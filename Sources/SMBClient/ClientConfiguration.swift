@@ -12,6 +12,19 @@ public struct ClientConfiguration: Sendable {
     public var credentials: NTLMCredentials
     /// Sign every request and require signed responses. Only `nosign` turns it off.
     public var signing = true
+    /// Encrypt every request and require encrypted responses (`seal`). Without it the session is
+    /// still encrypted when the server asks for it (session or share flagged encrypt-data).
+    public var seal = false
+    /// Encrypt when the server's address is not loopback, link-local or private (`noseal`
+    /// turns it off), AddressScope.
+    public var autoSeal = true
+    /// Addresses to treat as public for `autoSeal` (SMB3FS_TREAT_AS_PUBLIC, for tests): can only
+    /// make a session encrypt, never the reverse.
+    public var treatAsPublic: Set<String> = []
+    /// Ciphers offered, in order of preference (`cipher=`), MS-SMB2 2.2.3.1.2.
+    public var ciphers: [Cipher] = ClientConfiguration.defaultCiphers
+    /// `require_cipher=`: encrypt, and only with one of these.
+    public var requiredCiphers: [Cipher]?
     public var connectTimeout: Duration = .seconds(5)
     /// `hard` (true): operations wait through an outage; `soft`: they fail while disconnected.
     public var hard = true
@@ -26,6 +39,17 @@ public struct ClientConfiguration: Sendable {
     /// Map characters SMB forbids in names to private-use characters (`mapposix`, default on).
     public var mapPosixNames = true
     public var logger: Logger
+
+    /// GCM before CCM (it is several times faster, TOOLCHAIN-NOTES.md section 3), 128-bit keys
+    /// first (AES-128 is not the weak point of a session; 256 costs speed).
+    public static let defaultCiphers: [Cipher] = [.aes128GCM, .aes256GCM, .aes128CCM, .aes256CCM]
+
+    /// What NEGOTIATE offers: `cipher=` order, cut to `require_cipher=` when given.
+    var offeredCiphers: [Cipher] {
+        guard let required = requiredCiphers else { return ciphers }
+        let inOrder = ciphers.filter { required.contains($0) }
+        return inOrder + required.filter { !inOrder.contains($0) }
+    }
 
     public init(host: String, share: String, credentials: NTLMCredentials, logger: Logger) {
         self.host = host

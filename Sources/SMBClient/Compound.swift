@@ -25,7 +25,9 @@ extension Connection {
             throw error
         }
         let context = headerContext(charge: 1)
-        let (sid, signer) = (context.sessionId, context.signer)
+        let (sid, sealer) = (context.sessionId, context.sessionId != 0 ? context.sealer : nil)
+        // Encrypted: the chain goes in one transform, its parts unsigned (MS-SMB2 3.2.4.1.4).
+        let signer = sealer == nil ? context.signer : nil
         var frame: [UInt8] = []
         for (i, part) in parts.enumerated() {
             var header = Header(command: part.command)
@@ -52,7 +54,7 @@ extension Connection {
             }
             frame += message
         }
-        guard frame.count <= DirectTCP.maxFrameLength else {
+        guard frame.count + TransformHeader.size <= DirectTCP.maxFrameLength else {
             for _ in ids { completeWithoutResponse() }
             throw SMBError.unsupported("compound of \(frame.count) bytes is too large")
         }
@@ -60,7 +62,14 @@ extension Connection {
 
         // Every response slot is registered before the frame leaves.
         let registered = Registration(count: parts.count)
-        let mustVerify = signer != nil && sid != 0
+        let protection: Connection.Protection = sealer != nil ? .encrypted : signer != nil && sid != 0 ? .signed : .none
+        let buffer: ByteBuffer
+        do {
+            buffer = try Connection.frame(frame, sealedBy: sealer, allocator: context.channel?.allocator ?? ByteBufferAllocator())
+        } catch {
+            for _ in ids { completeWithoutResponse() }
+            throw SMBError.securityPolicy("cannot encrypt a compound: \(error)")
+        }
         let messageIds = ids
         return try await withThrowingTaskGroup(of: (Int, Response).self) { group in
             for (i, part) in parts.enumerated() {
@@ -68,7 +77,7 @@ extension Connection {
                 group.addTask {
                     let r = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Response, Error>) in
                         if let failure = self.register(messageId: messageIds[i], command: command, continuation: c,
-                                                       mustVerify: mustVerify, request: nil, limit: self.requestTimeout) {
+                                                       protection: protection, request: nil, limit: self.requestTimeout) {
                             self.completeWithoutResponse()
                             c.resume(throwing: failure)
                         }
@@ -79,7 +88,7 @@ extension Connection {
             }
             await registered.wait()
             if let channel = context.channel {
-                write(frame: frame, on: channel)
+                write(buffer, on: channel)
             } else {
                 fail(.connectionClosed("not connected"))
             }

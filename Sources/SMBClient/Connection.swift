@@ -23,8 +23,9 @@ final class Connection: Sendable {
     struct Pending {
         let command: Command
         let continuation: CheckedContinuation<Response, Error>
-        /// The response must carry a valid signature (MS-SMB2 3.2.5.1.3).
-        let mustVerify: Bool
+        /// What the response must carry: a valid signature (MS-SMB2 3.2.5.1.3), or encryption
+        /// under this session's key (3.2.5.1.1.1; a request sent encrypted is answered so).
+        let protection: Protection
         let request: [UInt8]?
         /// Cleared by an interim response: the server has answered and works on it (async).
         var timeout: Scheduled<Void>?
@@ -44,10 +45,20 @@ final class Connection: Sendable {
         var sessionId: UInt64 = 0
         var signer: MessageSigner?
         var signingRequired = false
+        /// The session's keys for encrypted messages, once the session is set up on a dialect and
+        /// cipher that have them: responses may come encrypted from then on.
+        var cipher: SessionCipher?
+        /// Requests are sent encrypted (`seal`, or the session or share demands it).
+        var encrypting = false
     }
+
+    /// What protects a response, or must.
+    enum Protection: Sendable { case none, signed, encrypted }
 
     let label: String
     let logger: Logger
+    /// The server's numeric address, once connected.
+    let remoteIP = Mutex<String?>(nil)
     let frameLimit = FrameLimit(Connection.initialFrameLimit)
     let requestTimeout: TimeAmount
     private let state = Mutex(State())
@@ -91,7 +102,8 @@ final class Connection: Sendable {
             throw SMBError.connectFailed("cannot connect to \(host) port \(port): \(Self.describe(error))")
         }
         conn.state.withLock { $0.channel = channel }
-        conn.logger.info("connected")
+        conn.remoteIP.withLock { $0 = channel.remoteAddress?.ipAddress }
+        conn.logger.info("connected", metadata: ["address": "\(channel.remoteAddress?.ipAddress ?? "?")"])
         return conn
     }
 
@@ -114,15 +126,31 @@ final class Connection: Sendable {
         frameLimit.set(min(DirectTCP.maxFrameLength, maxPayload + Self.frameHeadroom))
     }
 
-    func setSession(id: UInt64, signer: MessageSigner?, signingRequired: Bool) {
+    func setSession(id: UInt64, signer: MessageSigner?, signingRequired: Bool,
+                    cipher: SessionCipher? = nil, encrypt: Bool = false) {
         state.withLock {
             $0.sessionId = id
             $0.signer = signer
             $0.signingRequired = signingRequired
+            $0.cipher = cipher
+            $0.encrypting = encrypt && cipher != nil
+        }
+    }
+
+    /// Every request from now on is encrypted (a share flagged SHARE_FLAG_ENCRYPT_DATA,
+    /// MS-SMB2 3.2.5.5). False when the session has no cipher.
+    func encryptFromNowOn() -> Bool {
+        state.withLock { s in
+            guard s.cipher != nil else { return false }
+            s.encrypting = true
+            return true
         }
     }
 
     var sessionSigner: MessageSigner? { state.withLock { $0.signer } }
+    var sessionCipher: SessionCipher? { state.withLock { $0.cipher } }
+    /// Requests on this connection are encrypted.
+    var isEncrypting: Bool { state.withLock { $0.encrypting } }
 
     /// The connection has failed (socket error, malformed traffic, closed): requests on it fail.
     var isFailed: Bool { state.withLock { $0.failure != nil } }
@@ -164,48 +192,57 @@ final class Connection: Sendable {
         var header = Header(command: command)
         // `signWith`: a request signed with another key than this connection's (a session binding
         // is signed with the session's key, MS-SMB2 3.2.4.1.1); its response is checked by the caller.
-        let (sid, signer, creditRequest, channel) = state.withLock { s in
-            (sessionId ?? s.sessionId, signWith ?? s.signer, s.window.creditRequest(charge: charge), s.channel)
+        let (sid, signer, creditRequest, channel, sessionCipher) = state.withLock { s in
+            (sessionId ?? s.sessionId, signWith ?? s.signer, s.window.creditRequest(charge: charge), s.channel,
+             s.encrypting ? s.cipher : nil)
         }
         header.creditCharge = multiCredit ? UInt16(charge) : 0
         header.credits = creditRequest
         header.messageId = messageId
         header.treeId = treeId
         header.sessionId = sid
-        let signing = sign && signer != nil && sid != 0
+        // An encrypted message is not signed (MS-SMB2 3.2.4.1.1): the cipher's tag covers it.
+        let sealer = sid != 0 && signWith == nil ? sessionCipher : nil
+        let signing = sealer == nil && sign && signer != nil && sid != 0
         if signing { header.flags.insert(.signed) }
 
         let length = Header.size + body.count
-        guard length <= DirectTCP.maxFrameLength else {
+        let room = sealer == nil ? 0 : TransformHeader.size
+        guard room + length <= DirectTCP.maxFrameLength else {
             completeWithoutResponse()
             throw SMBError.unsupported("\(command) request of \(length) bytes is too large")
         }
         var w = WireWriter(capacity: Header.size)
         header.encode(into: &w)
         // The frame is put together once, in the buffer the socket is written from, and signed
-        // there: a WRITE's payload is copied once on its way out, not once per layer.
-        var frame = (channel?.allocator ?? ByteBufferAllocator()).buffer(capacity: DirectTCP.headerSize + length)
-        frame.writeBytes(DirectTCP.frameHeader(length: length))
+        // or encrypted there: a WRITE's payload is copied once on its way out, not once per layer.
+        var frame = (channel?.allocator ?? ByteBufferAllocator()).buffer(capacity: DirectTCP.headerSize + room + length)
+        frame.writeBytes(DirectTCP.frameHeader(length: room + length))
+        frame.writeRepeatingByte(0, count: room)
         frame.writeBytes(w.bytes)
         frame.writeBytes(body)
-        if signing, let signer {
-            do {
-                try frame.withUnsafeMutableReadableBytes { b in
-                    try signer.sign(bytes: UnsafeMutableRawBufferPointer(rebasing: b[DirectTCP.headerSize...]))
-                }
-            } catch {
-                completeWithoutResponse()
-                throw SMBError.securityPolicy("cannot sign \(command): \(error)")
+        // The request as the server sees it (signed, before encryption) is what the preauth
+        // integrity hash takes (MS-SMB2 3.2.5.3.1).
+        var requestCopy: [UInt8]?
+        do {
+            try frame.withUnsafeMutableReadableBytes { b in
+                let message = UnsafeMutableRawBufferPointer(rebasing: b[DirectTCP.headerSize...])
+                if signing, let signer { try signer.sign(bytes: message) }
+                if keepRequest { requestCopy = Array(message[room...]) }
+                if let sealer { try sealer.seal(message) }
             }
+        } catch {
+            completeWithoutResponse()
+            throw SMBError.securityPolicy("cannot \(sealer == nil ? "sign" : "encrypt") \(command): \(error)")
         }
-        let mustVerify = signer != nil && sid != 0 && sign && signWith == nil
-        let requestCopy = keepRequest ? Array(frame.readableBytesView.dropFirst(DirectTCP.headerSize)) : nil
+        let protection: Protection = sealer != nil ? .encrypted
+            : signer != nil && sid != 0 && sign && signWith == nil ? .signed : .none
 
         logger.debug("send", metadata: ["cmd": "\(command)", "mid": "\(messageId)", "len": "\(length)"])
         let limit = timeout ?? requestTimeout
         return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Response, Error>) in
             if let failure = register(messageId: messageId, command: command, continuation: cont,
-                                      mustVerify: mustVerify, request: requestCopy, limit: limit) {
+                                      protection: protection, request: requestCopy, limit: limit) {
                 completeWithoutResponse()
                 cont.resume(throwing: failure)
                 return
@@ -218,25 +255,33 @@ final class Connection: Sendable {
 
     /// Registers the wait for one response, with its timeout; nil, or why it cannot be sent.
     func register(messageId: UInt64, command: Command, continuation: CheckedContinuation<Response, Error>,
-                  mustVerify: Bool, request: [UInt8]?, limit: TimeAmount) -> SMBError? {
+                  protection: Protection, request: [UInt8]?, limit: TimeAmount) -> SMBError? {
         state.withLock { s in
             if let f = s.failure { return f }
             guard let ch = s.channel else { return .connectionClosed("not connected") }
             let timer = ch.eventLoop.scheduleTask(in: limit) { [weak self] () -> Void in
                 self?.timedOut(messageId: messageId)
             }
-            s.pending[messageId] = Pending(command: command, continuation: continuation, mustVerify: mustVerify,
+            s.pending[messageId] = Pending(command: command, continuation: continuation, protection: protection,
                                            request: request, timeout: timer, sent: .now)
             return nil
         }
     }
 
-    /// One Direct TCP frame (MS-SMB2 2.1) holding `message` (one request or a compound).
-    func write(frame message: [UInt8], on channel: Channel) {
-        var buffer = channel.allocator.buffer(capacity: DirectTCP.headerSize + message.count)
-        buffer.writeBytes(DirectTCP.frameHeader(length: message.count))
+    /// One Direct TCP frame (MS-SMB2 2.1) holding `message` (one request or a compound),
+    /// encrypted whole in one TRANSFORM_HEADER by `sealer` (3.2.4.1.4: a compound is one transform).
+    static func frame(_ message: [UInt8], sealedBy sealer: SessionCipher?, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        let room = sealer == nil ? 0 : TransformHeader.size
+        var buffer = allocator.buffer(capacity: DirectTCP.headerSize + room + message.count)
+        buffer.writeBytes(DirectTCP.frameHeader(length: room + message.count))
+        buffer.writeRepeatingByte(0, count: room)
         buffer.writeBytes(message)
-        write(buffer, on: channel)
+        if let sealer {
+            try buffer.withUnsafeMutableReadableBytes { b in
+                try sealer.seal(UnsafeMutableRawBufferPointer(rebasing: b[DirectTCP.headerSize...]))
+            }
+        }
+        return buffer
     }
 
     /// A whole Direct TCP frame, its 4-byte header included.
@@ -248,10 +293,12 @@ final class Connection: Sendable {
 
     /// What a request header needs from the connection: CreditCharge in use, SessionId and the
     /// signer, the channel, and the CreditRequest for `charge` more.
-    func headerContext(charge: Int) -> (multiCredit: Bool, sessionId: UInt64, signer: MessageSigner?, channel: Channel?, credits: UInt16) {
+    func headerContext(charge: Int) -> (multiCredit: Bool, sessionId: UInt64, signer: MessageSigner?, channel: Channel?,
+                                        credits: UInt16, sealer: SessionCipher?) {
         state.withLock { s in
             let multi = s.largeMTU && (s.dialect ?? .smb202) >= .smb210
-            return (multi, s.sessionId, s.signer, s.channel, s.window.creditRequest(charge: charge))
+            return (multi, s.sessionId, s.signer, s.channel, s.window.creditRequest(charge: charge),
+                    s.encrypting ? s.cipher : nil)
         }
     }
 
@@ -304,9 +351,29 @@ final class Connection: Sendable {
 
     /// Called by the channel for every Direct TCP frame; a frame may hold a chain of
     /// compounded responses linked by NextCommand (MS-SMB2 3.2.5.1.9).
-    func didReceive(frame: [UInt8]) {
+    func didReceive(frame received: [UInt8]) {
         let c = born.duration(to: ContinuousClock.now).components
         lastReceive.store(c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000, ordering: .relaxed)
+        var frame = received
+        let encrypted = TransformHeader.isTransform(received)
+        if encrypted {
+            // MS-SMB2 3.2.5.1.1.1. Which request a message that does not decrypt answers is
+            // unknown (its header is inside), so every request waiting here fails with it.
+            guard let cipher = state.withLock({ $0.cipher }) else {
+                fail(.malformed("an encrypted message arrived on a connection without encryption keys"))
+                return
+            }
+            do {
+                frame = try cipher.open(received)
+            } catch {
+                logger.error("encrypted message rejected", metadata: ["reason": "\(error)"])
+                fail(.decryptionFailed("\(error)"))
+                return
+            }
+        } else if received.starts(with: TransformHeader.compressedProtocolId) {
+            fail(.malformed("a compressed message arrived; compression was not negotiated"))
+            return
+        }
         var offset = 0
         while true {
             let header: Header
@@ -328,13 +395,13 @@ final class Connection: Sendable {
                 end = offset + next
             }
             let message = offset == 0 && end == frame.count ? frame : Array(frame[offset..<end])
-            handle(header: header, message: message)
+            handle(header: header, message: message, encrypted: encrypted)
             if next == 0 { return }
             offset = end
         }
     }
 
-    private func handle(header: Header, message: [UInt8]) {
+    private func handle(header: Header, message: [UInt8], encrypted: Bool) {
         guard header.flags.contains(.serverToRedir) else {
             fail(.malformed("a request arrived from the server"))
             return
@@ -354,6 +421,11 @@ final class Connection: Sendable {
         // signed (3.2.5.1.3), so it is never verified, and it completes nothing.
         let interim = header.status == .pending && header.flags.contains(.asyncCommand)
         let (pending, waiters, signer) = state.withLock { s -> (Pending?, [(CheckedContinuation<UInt64, Error>, UInt64)], MessageSigner?) in
+            // An encrypted request's interim response comes encrypted too (MS-SMB2 3.3.4.1.4);
+            // a clear one is nobody's word that the server works on it.
+            if interim && !encrypted && s.pending[header.messageId]?.protection == .encrypted {
+                return (nil, [], nil)
+            }
             s.window.grant(header.credits)
             var p: Pending?
             if interim {
@@ -372,7 +444,14 @@ final class Connection: Sendable {
             return
         }
         pending.timeout?.cancel()
-        if pending.mustVerify {
+        if pending.protection == .encrypted && !encrypted {
+            logger.error("unencrypted response on an encrypted session; response rejected",
+                         metadata: ["cmd": "\(header.command)", "mid": "\(header.messageId)"])
+            pending.continuation.resume(throwing: SMBError.notEncrypted(header.command, header.messageId))
+            return
+        }
+        // A message that decrypted under the session's key needs no signature (3.2.5.1.3).
+        if pending.protection == .signed && !encrypted {
             guard header.flags.contains(.signed), let signer, signer.verify(message) else {
                 logger.error("response signature missing or invalid; response rejected",
                              metadata: ["cmd": "\(header.command)", "mid": "\(header.messageId)",

@@ -8,6 +8,10 @@ public enum SMBError: Error, Sendable, CustomStringConvertible {
     case malformed(String)
     /// A response failed signature verification or arrived unsigned on a signed session.
     case signatureInvalid(Command, UInt64)
+    /// A response arrived in clear on an encrypted session (MS-SMB2 3.2.5.1.1.1).
+    case notEncrypted(Command, UInt64)
+    /// An encrypted message did not decrypt; every request waiting on that connection fails.
+    case decryptionFailed(String)
     case connectFailed(String)
     case connectionClosed(String)
     /// An open could not be reclaimed after a reconnect; only that file handle is affected.
@@ -23,6 +27,8 @@ public enum SMBError: Error, Sendable, CustomStringConvertible {
         case .status(let s, let c): return "\(c) failed: \(s)"
         case .malformed(let s): return "malformed response: \(s)"
         case .signatureInvalid(let c, let m): return "\(c) response (message \(m)) has a missing or invalid signature; rejected"
+        case .notEncrypted(let c, let m): return "\(c) response (message \(m)) arrived unencrypted on an encrypted session; rejected"
+        case .decryptionFailed(let s): return "encrypted response rejected: \(s)"
         case .connectFailed(let s): return s
         case .connectionClosed(let s): return "connection closed: \(s)"
         case .openLost(let s): return s

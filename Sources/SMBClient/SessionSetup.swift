@@ -9,6 +9,11 @@ struct Negotiated: Sendable {
     /// Connection.PreauthIntegrityHashValue after NEGOTIATE (3.1.1 only).
     var preauthHash: [UInt8]?
     var signingAlgorithm: SigningAlgorithm
+    /// Connection.CipherId: the cipher encrypted messages use on this connection, nil when the
+    /// server cannot encrypt (2.x, or no cipher in common).
+    var cipher: Cipher?
+    /// Every request is to be encrypted: `seal`, or the server's address is not local.
+    var seal: Bool
     var maxReadSize: Int
     var maxWriteSize: Int
     var maxTransactSize: Int
@@ -30,14 +35,20 @@ enum Handshake {
         guard !dialects.isEmpty else { throw SMBError.unsupported("no SMB dialect to offer") }
         // Preference order (MS-SMB2 2.2.3.1.7): GMAC is the fastest.
         let algorithms = first.map { [$0.signingAlgorithm] } ?? [.aesGMAC, .aesCMAC, .hmacSHA256]
+        // A channel of an encrypting session offers its session's cipher only.
+        let ciphers = first.map { $0.cipher.map { [$0] } ?? [] } ?? config.offeredCiphers
+        // MULTI_CHANNEL: the server offers it only to a client that does (3.3.5.4). ENCRYPTION:
+        // servers encrypt only for a client that says it can (3.3.5.4; Samba also for 3.1.1).
+        var capabilities: Capabilities = [.leasing, .largeMTU]
+        if config.maxChannels > 1 { capabilities.insert(.multiChannel) }
+        if !ciphers.isEmpty { capabilities.insert(.encryption) }
         let request = NegotiateRequest(
             dialects: dialects,
             securityMode: config.signing ? [.signingEnabled, .signingRequired] : [.signingEnabled],
-            // MULTI_CHANNEL: the server offers it only to a client that does (3.3.5.4).
-            capabilities: config.maxChannels > 1 ? [.leasing, .largeMTU, .multiChannel] : [.leasing, .largeMTU],
+            capabilities: capabilities,
             clientGuid: clientGuid,
             preauthSalt: Random.bytes(32),
-            ciphers: [.aes128GCM, .aes128CCM, .aes256GCM, .aes256CCM],
+            ciphers: ciphers,
             signingAlgorithms: algorithms.map(\.rawValue),
             serverName: config.host)
         let r = try await conn.send(.negotiate, body: request.encodeBody(), sign: false, keepRequest: true)
@@ -67,6 +78,12 @@ enum Handshake {
                 signing = a
             }
         }
+        let cipher = try chosenCipher(resp, dialect: dialect, offered: ciphers)
+        if let required = config.requiredCiphers, !(cipher.map { required.contains($0) } ?? false) {
+            throw SMBError.securityPolicy("the server offers no cipher that require_cipher= allows"
+                + " (dialect \(dialect)\(cipher.map { ", cipher \($0)" } ?? ", no encryption"))")
+        }
+        let seal = try first?.seal ?? decideSeal(conn, config: config, dialect: dialect, cipher: cipher)
         let largeMTU = resp.capabilities.contains(.largeMTU) && dialect >= .smb210
         let smallMax = 65536
         let maxRead = largeMTU ? min(Int(resp.maxReadSize), config.maxIOSize) : min(Int(resp.maxReadSize), smallMax)
@@ -77,9 +94,51 @@ enum Handshake {
         }
         conn.setNegotiated(dialect: dialect, largeMTU: largeMTU, maxPayload: max(maxRead, maxTransact))
         conn.logger.info("negotiated", metadata: ["dialect": "\(dialect)", "signing": "\(signing)",
+                                                  "cipher": "\(cipher.map { "\($0)" } ?? "none")",
                                                   "maxRead": "\(maxRead)"])
         return Negotiated(dialect: dialect, response: resp, preauthHash: hash, signingAlgorithm: signing,
-                          maxReadSize: maxRead, maxWriteSize: maxWrite, maxTransactSize: maxTransact)
+                          cipher: cipher, seal: seal, maxReadSize: maxRead, maxWriteSize: maxWrite, maxTransactSize: maxTransact)
+    }
+
+    /// Whether the session is to be encrypted whatever the server asks: `seal`, or by default when
+    /// the server's address is not loopback, link-local or private (RFC 1918, RFC 4193).
+    static func decideSeal(_ conn: Connection, config: ClientConfiguration, dialect: Dialect, cipher: Cipher?) throws -> Bool {
+        let address = conn.remoteIP.withLock { $0 } ?? ""
+        let offLAN = config.treatAsPublic.contains(address) || AddressScope.of(address) == .publicNetwork
+        let why = dialect.isSMB3 ? "offers no cipher in common with smb3fs" : "speaks SMB \(dialect), which cannot encrypt"
+        if config.seal {
+            guard cipher != nil else { throw SMBError.securityPolicy("seal: the server \(why); refusing an unencrypted session") }
+            return true
+        }
+        guard offLAN else { return false }
+        guard config.autoSeal else {
+            conn.logger.warning("noseal: \(address) is not on a local network, and the session is not encrypted")
+            return false
+        }
+        guard cipher != nil else {
+            throw SMBError.securityPolicy("the server \(address) is not on a local network and \(why);"
+                                          + " refusing an unencrypted session (noseal to allow)")
+        }
+        conn.logger.info("\(address) is not on a local network: encrypting the session (noseal to turn off)")
+        return true
+    }
+
+    /// Connection.CipherId (MS-SMB2 3.2.5.2): 3.1.1 names it in ENCRYPTION_CAPABILITIES (0: no
+    /// cipher in common), and it must be one offered; 3.0/3.0.2 have AES-128-CCM when the server
+    /// answers SMB2_GLOBAL_CAP_ENCRYPTION; 2.x cannot encrypt.
+    static func chosenCipher(_ resp: NegotiateResponse, dialect: Dialect, offered: [Cipher]) throws -> Cipher? {
+        switch dialect {
+        case .smb202, .smb210:
+            return nil
+        case .smb300, .smb302:
+            return resp.capabilities.contains(.encryption) && offered.contains(.aes128CCM) ? .aes128CCM : nil
+        case .smb311:
+            guard let id = resp.cipher, id != 0 else { return nil }
+            guard let c = Cipher(rawValue: id), offered.contains(c) else {
+                throw SMBError.securityPolicy("server chose cipher \(id), which was not offered")
+            }
+            return c
+        }
     }
 
     /// SESSION_SETUP rounds until the server accepts or rejects (MS-SMB2 3.2.4.2.3, 3.2.5.3),
@@ -94,7 +153,8 @@ enum Handshake {
     /// (3.2.5.3.3, 3.3.5.5.3), and signs the final response.
     static func sessionSetup(_ conn: Connection, negotiated: Negotiated, config: ClientConfiguration,
                              previousSessionId: UInt64 = 0,
-                             binding: (sessionId: UInt64, signer: MessageSigner)? = nil) async throws -> UInt64 {
+                             binding: (sessionId: UInt64, signer: MessageSigner, cipher: SessionCipher?, encrypt: Bool)? = nil)
+        async throws -> UInt64 {
         var mech: any AuthMechanism = SPNEGOClient(ntlm: config.credentials)
         var preauth = PreauthHash()
         if let h = negotiated.preauthHash { preauth = PreauthHash(value: h) }
@@ -139,9 +199,6 @@ enum Handshake {
         if resp.sessionFlags.contains(.isGuest) || resp.sessionFlags.contains(.isNull) {
             throw SMBError.authentication("the server logged \(config.credentials.user) on as guest; refusing an unauthenticated session")
         }
-        if resp.sessionFlags.contains(.encryptData) && binding == nil {
-            throw SMBError.unsupported("the server requires encryption for this session, which smb3fs does not offer yet")
-        }
 
         // Session.SessionKey is the first 16 bytes of the GSS key, zero-padded (MS-SMB2 3.2.5.3.1).
         var sessionKey = Array(key.prefix(16))
@@ -160,9 +217,26 @@ enum Handshake {
             }
         }
         let sign = config.signing || serverRequires || binding != nil
-        conn.setSession(id: sessionId, signer: sign ? signer : nil, signingRequired: sign)
-        conn.logger.info(binding == nil ? "session established" : "channel bound", metadata: ["session": "\(String(sessionId, radix: 16))",
-                                                           "signed": "\(sign)"])
+
+        // Encryption (MS-SMB2 3.2.5.3.1): the keys exist whenever a cipher was negotiated, since
+        // the server may encrypt what it sends; requests are encrypted with `seal` or when the
+        // server flags the session SMB2_SESSION_FLAG_ENCRYPT_DATA. A bound channel uses the
+        // session's keys (and nonces), not keys of its own.
+        var cipher = binding?.cipher
+        var encrypt = binding?.encrypt ?? false
+        if binding == nil, let c = negotiated.cipher {
+            cipher = try SessionCipher.derive(cipher: c, dialect: negotiated.dialect, sessionId: sessionId,
+                                              sessionKey: sessionKey, fullSessionKey: key, preauthHash: preauth.value)
+            encrypt = negotiated.seal || resp.sessionFlags.contains(.encryptData)
+        }
+        if binding == nil && resp.sessionFlags.contains(.encryptData) && cipher == nil {
+            throw SMBError.securityPolicy("the server requires encryption for this session, but offers no cipher smb3fs accepts")
+        }
+        conn.setSession(id: sessionId, signer: sign ? signer : nil, signingRequired: sign, cipher: cipher, encrypt: encrypt)
+        conn.logger.info(binding == nil ? "session established" : "channel bound", metadata: [
+            "session": "\(String(sessionId, radix: 16))", "signed": "\(sign)",
+            "encrypted": "\(encrypt ? cipher.map { "\($0.cipher)" } ?? "no" : "no")",
+        ])
         return sessionId
     }
 

@@ -51,6 +51,13 @@ public final class Share: Sendable {
     /// Whether requests on this share are signed and responses verified.
     public var isSigned: Bool { signingAlgorithm != nil }
 
+    /// The cipher every request is encrypted with and every response must come in, nil when
+    /// the current connection does not encrypt (MS-SMB2 3.1.4.3).
+    public var encryption: Cipher? {
+        guard let c = link.current?.connection, c.isEncrypting else { return nil }
+        return c.sessionCipher?.cipher
+    }
+
     /// The thread this share's connections read and write on, as a task executor: a task that
     /// prefers it sends and is resumed without changing threads (EventLoopExecutor).
     public var executor: any TaskExecutor { EventLoopExecutor.shared }

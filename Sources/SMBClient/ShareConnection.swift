@@ -186,8 +186,13 @@ final class ShareConnection: Sendable {
                 throw SMBError.status(r.header.status, .treeConnect)
             }
             let tc = try decodeOrThrow("TREE_CONNECT") { try TreeConnectResponse.decode(message: r.message) }
-            if tc.shareFlags.contains(.encryptData) {
-                throw SMBError.unsupported("share \"\(config.share)\" requires encryption, which smb3fs does not offer yet")
+            // A share flagged encrypt-data is used only encrypted (MS-SMB2 3.2.5.5), `seal` or not.
+            if tc.shareFlags.contains(.encryptData) && !conn.isEncrypting {
+                guard conn.encryptFromNowOn() else {
+                    throw SMBError.securityPolicy("share \"\(config.share)\" requires encryption, which this session cannot provide"
+                                                  + " (dialect \(negotiated.dialect))")
+                }
+                conn.logger.info("share requires encryption; encrypting from now on")
             }
             guard tc.shareType == ShareType.disk.rawValue else {
                 throw SMBError.unsupported("\"\(config.share)\" is not a disk share")
@@ -275,6 +280,9 @@ final class ShareConnection: Sendable {
         switch e {
         case .connectionClosed, .timeout, .frameTooLarge: return true
         case .status(let s, _): return [.networkSessionExpired, .userSessionDeleted, .networkNameDeleted].contains(s)
+        // A response that fails its protection is never retried into success: the request fails
+        // (the connection, if it ended, is replaced for later requests by its failure handler).
+        case .signatureInvalid, .notEncrypted, .decryptionFailed: return false
         default: return b.connection.isFailed
         }
     }
@@ -398,6 +406,7 @@ final class ShareConnection: Sendable {
     static func endsChannel(_ e: SMBError, _ c: Connection) -> Bool {
         switch e {
         case .connectionClosed, .timeout, .frameTooLarge: return true
+        case .signatureInvalid, .notEncrypted, .decryptionFailed: return false
         default: return c.isFailed
         }
     }
@@ -433,11 +442,13 @@ final class ShareConnection: Sendable {
             do {
                 let n = try await Handshake.negotiate(conn, config: config, clientGuid: clientGuid, like: b.negotiated)
                 guard n.dialect == b.negotiated.dialect, n.signingAlgorithm == b.negotiated.signingAlgorithm,
+                      n.cipher == b.negotiated.cipher,
                       n.response.capabilities.contains(.multiChannel) else {
                     throw SMBError.unsupported("the server did not offer multichannel on the new connection")
                 }
                 _ = try await Handshake.sessionSetup(conn, negotiated: n, config: config,
-                                                     binding: (b.sessionId, signer))
+                                                     binding: (b.sessionId, signer, b.connection.sessionCipher,
+                                                               b.connection.isEncrypting))
                 guard b.channels.add(conn) else { conn.close(); return false }
                 conn.onBreak { [weak self] _, message in self?.leaseBreak(message, on: b) }
                 conn.onFailure { [weak self] error in

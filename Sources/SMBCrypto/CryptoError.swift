@@ -6,4 +6,6 @@ public enum CryptoError: Error, Equatable {
     case invalidKeyLength(Int)
     /// An argument other than the key was unusable (nonce length, message length...).
     case invalidInput(String)
+    /// Authenticated decryption failed: the tag does not match the data (tampered or wrong key).
+    case authenticationFailed
 }

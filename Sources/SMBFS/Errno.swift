@@ -44,7 +44,8 @@ public enum ErrnoMapping {
         case .timeout: return ETIMEDOUT
         case .connectionClosed, .connectFailed, .openLost: return EIO
         case .unsupported: return EOPNOTSUPP
-        case .malformed, .signatureInvalid, .frameTooLarge, .authentication, .securityPolicy: return EIO
+        case .malformed, .signatureInvalid, .notEncrypted, .decryptionFailed, .frameTooLarge, .authentication,
+             .securityPolicy: return EIO
         }
     }
 }

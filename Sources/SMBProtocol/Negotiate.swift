@@ -35,8 +35,15 @@ public struct Capabilities: OptionSet, Sendable {
 }
 
 /// Ciphers of SMB2_ENCRYPTION_CAPABILITIES (MS-SMB2 2.2.3.1.2).
-public enum Cipher: UInt16, Sendable, CaseIterable {
+public enum Cipher: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case aes128CCM = 1, aes128GCM = 2, aes256CCM = 3, aes256GCM = 4
+
+    public var description: String {
+        switch self {
+        case .aes128CCM: "AES-128-CCM"; case .aes128GCM: "AES-128-GCM"
+        case .aes256CCM: "AES-256-CCM"; case .aes256GCM: "AES-256-GCM"
+        }
+    }
 }
 
 /// Negotiate context types (MS-SMB2 2.2.3.1).

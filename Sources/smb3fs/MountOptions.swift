@@ -28,6 +28,12 @@ struct MountOptions {
     var fileMode: UInt32 = 0o644
     var dirMode: UInt32 = 0o755
     var signing = true
+    /// `seal` (true) / `noseal` (false); nil: encrypt when the server asks.
+    var seal: Bool?
+    /// `cipher=`: ciphers offered, in order.
+    var ciphers: [Cipher]?
+    /// `require_cipher=`: encrypt, with one of these only.
+    var requiredCiphers: [Cipher]?
     /// Read-write unless `ro` is given (the last of `ro`/`rw` wins).
     var readOnly = false
     /// `nobrl`: byte-range locks stay local (mount.cifs's name).
@@ -171,6 +177,19 @@ struct MountOptions {
         }
     }
 
+    /// A `:`-separated list of cipher names (MS-SMB2 2.2.3.1.2), e.g. `aes-256-gcm:aes-128-gcm`.
+    static func ciphers(_ key: String, _ s: String) throws -> [Cipher] {
+        var out: [Cipher] = []
+        for name in s.split(separator: ":", omittingEmptySubsequences: false) {
+            let n = String(name.lowercased().map { $0 == "_" ? "-" : $0 })
+            guard let c = Cipher.allCases.first(where: { $0.description.lowercased() == n }) else {
+                throw UsageError("bad \(key) \"\(name)\": expected aes-128-gcm, aes-256-gcm, aes-128-ccm or aes-256-ccm, separated by ':'")
+            }
+            if !out.contains(c) { out.append(c) }
+        }
+        return out
+    }
+
     mutating func apply(_ item: String) throws {
         let key: String
         let value: String?
@@ -203,6 +222,10 @@ struct MountOptions {
         case "file_mode": fileMode = try Self.mode("file_mode", try need())
         case "dir_mode": dirMode = try Self.mode("dir_mode", try need())
         case "nosign": signing = false
+        case "seal": seal = true
+        case "noseal": seal = false
+        case "cipher", "ciphers": ciphers = try Self.ciphers(key, try need())
+        case "require_cipher": requiredCiphers = try Self.ciphers(key, try need())
         case "ro": readOnly = true
         case "rw": readOnly = false
         case "nobrl": localLocks = true

@@ -54,6 +54,13 @@ struct SMB3FS {
         config.port = options.port
         config.dialects = options.dialects
         config.signing = options.signing
+        config.seal = options.seal ?? false || options.requiredCiphers != nil
+        config.autoSeal = options.seal != false
+        if let list = getenv("SMB3FS_TREAT_AS_PUBLIC") {
+            config.treatAsPublic = Set(String(cString: list).split(separator: ",").map(String.init))
+        }
+        if let c = options.ciphers { config.ciphers = c }
+        config.requiredCiphers = options.requiredCiphers
         config.mapPosixNames = options.mapPosixNames
         config.hard = options.hard
         config.echoInterval = .seconds(options.echoInterval)

@@ -344,9 +344,13 @@ class MountTestCase: XCTestCase {
     }
 
     /// Environment for smb3fs runs: ours without PASSWD (unless given).
+    /// Set for the smb3fs processes this test starts.
+    var extraEnvironment: [String: String] = [:]
+
     func childEnvironment(passwd: String? = nil) -> [String: String] {
         var e = ProcessInfo.processInfo.environment
         e["PASSWD"] = passwd
+        e.merge(extraEnvironment) { $1 }
         return e
     }
 

@@ -28,10 +28,16 @@ final class TamperingProxy: @unchecked Sendable {
 
     var tamperedCount: Int { lock.lock(); defer { lock.unlock() }; return tampered }
 
-    init(targetHost: String, targetPort: UInt16 = 445, decide: @escaping @Sendable (UInt16, UInt32) -> Action) throws {
+    /// For encrypted responses (TRANSFORM_HEADER frames, whose command the proxy cannot see):
+    /// the frame to send instead, or nil to pass it on.
+    private let replaceEncrypted: (@Sendable ([UInt8]) -> [UInt8]?)?
+
+    init(targetHost: String, targetPort: UInt16 = 445, decide: @escaping @Sendable (UInt16, UInt32) -> Action,
+         replaceEncrypted: (@Sendable ([UInt8]) -> [UInt8]?)? = nil) throws {
         self.targetHost = targetHost
         self.targetPort = targetPort
         self.decide = decide
+        self.replaceEncrypted = replaceEncrypted
         (listenFD, port) = try Loopback.listen()
         Thread { [self] in serve() }.start()
     }
@@ -78,6 +84,12 @@ final class TamperingProxy: @unchecked Sendable {
         while let h = readExactly(from, 4) {
             let len = Int(h[1]) << 16 | Int(h[2]) << 8 | Int(h[3])
             guard var frame = readExactly(from, len) else { return }
+            if alter && frame.starts(with: [0xFD, 0x53, 0x4D, 0x42]), let replace = replaceEncrypted?(frame) {
+                count()
+                let n = replace.count
+                guard writeAll(to, [0, UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + replace) else { return }
+                continue
+            }
             if alter && frame.count >= 64 && frame[0] == 0xFE {
                 let command = UInt16(frame[12]) | UInt16(frame[13]) << 8
                 let status = UInt32(frame[8]) | UInt32(frame[9]) << 8 | UInt32(frame[10]) << 16 | UInt32(frame[11]) << 24

@@ -1,0 +1,112 @@
+import SMBCrypto
+import SMBProtocol
+import Synchronization
+
+/// A session's encryption (MS-SMB2 3.1.4.3, 3.2.4.1.8, 3.2.5.1.1.1): Session.EncryptionKey for
+/// what the client sends, Session.DecryptionKey for what it receives, and the nonces. One object
+/// per session, shared by every channel bound to it, so a nonce is never used twice under a key
+/// (2.2.41: "MUST NOT be reused ... within a session").
+final class SessionCipher: Sendable {
+    let cipher: Cipher
+    let sessionId: UInt64
+    private let encryption: AEAD
+    private let decryption: AEAD
+    /// Nonce = a random prefix fixed for the key, then a 64-bit counter: unique without
+    /// coordination, and unpredictable across sessions.
+    private let prefix: [UInt8]
+    private let counter = Atomic<UInt64>(0)
+
+    init(cipher: Cipher, sessionId: UInt64, encryptionKey: [UInt8], decryptionKey: [UInt8]) throws {
+        let algorithm = cipher.aead
+        self.cipher = cipher
+        self.sessionId = sessionId
+        encryption = try AEAD(algorithm: algorithm, key: encryptionKey)
+        decryption = try AEAD(algorithm: algorithm, key: decryptionKey)
+        prefix = Random.bytes(algorithm.nonceLength - 8)
+    }
+
+    /// MS-SMB2 3.2.5.3.1: the keys per dialect. 3.0/3.0.2 take AES-128-CCM keys from the
+    /// 16-byte SessionKey; 3.1.1 binds them to the preauth hash, and the 256-bit ciphers use the
+    /// whole key the authentication produced (Session.FullSessionKey) with L = 256.
+    static func derive(cipher: Cipher, dialect: Dialect, sessionId: UInt64, sessionKey: [UInt8],
+                       fullSessionKey: [UInt8], preauthHash: [UInt8]) throws -> SessionCipher {
+        let enc: [UInt8], dec: [UInt8]
+        if dialect == .smb311 {
+            let wide = cipher == .aes256CCM || cipher == .aes256GCM
+            let key = wide ? fullSessionKey : sessionKey
+            let bits = wide ? 256 : 128
+            enc = KDF.smb3(key: key, label: Array("SMBC2SCipherKey".utf8) + [0], context: preauthHash, outputBits: bits)
+            dec = KDF.smb3(key: key, label: Array("SMBS2CCipherKey".utf8) + [0], context: preauthHash, outputBits: bits)
+        } else {
+            enc = KDF.smb3(key: sessionKey, label: Array("SMB2AESCCM".utf8) + [0], context: Array("ServerIn ".utf8) + [0])
+            dec = KDF.smb3(key: sessionKey, label: Array("SMB2AESCCM".utf8) + [0], context: Array("ServerOut".utf8) + [0])
+        }
+        return try SessionCipher(cipher: cipher, sessionId: sessionId, encryptionKey: enc, decryptionKey: dec)
+    }
+
+    private func nextNonce() -> [UInt8] {
+        let n = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        var nonce = prefix
+        for i in 0..<8 { nonce.append(UInt8(truncatingIfNeeded: n >> (8 * UInt64(i)))) }
+        return nonce
+    }
+
+    /// Encrypts in place: `frame` is 52 bytes of room for the TRANSFORM_HEADER followed by the
+    /// SMB2 message (or compound chain) to send (MS-SMB2 3.1.4.3).
+    func seal(_ frame: UnsafeMutableRawBufferPointer) throws {
+        let size = frame.count - TransformHeader.size
+        guard size >= Header.size, size <= Int(UInt32.max) else { throw CryptoError.invalidInput("message of \(size) bytes") }
+        let nonce = nextNonce()
+        var w = WireWriter(capacity: TransformHeader.size)
+        TransformHeader(nonce: nonce, originalMessageSize: UInt32(size), sessionId: sessionId).encode(into: &w)
+        for (i, b) in w.bytes.enumerated() { frame[i] = b }
+        let aad = UnsafeRawBufferPointer(rebasing: frame[TransformHeader.aadRange])
+        let tag = try encryption.seal(nonce: nonce, aad: aad,
+                                      data: UnsafeMutableRawBufferPointer(rebasing: frame[TransformHeader.size...]))
+        for (i, b) in tag.enumerated() { frame[TransformHeader.signatureRange.lowerBound + i] = b }
+    }
+
+    enum OpenError: Error, CustomStringConvertible {
+        case malformed(String), otherSession(UInt64), authentication
+
+        var description: String {
+            switch self {
+            case .malformed(let s): return "malformed TRANSFORM_HEADER: \(s)"
+            case .otherSession(let id): return "encrypted for session \(String(id, radix: 16)), not this one"
+            case .authentication: return "the message does not decrypt (tampered, or not under this session's key)"
+            }
+        }
+    }
+
+    /// The SMB2 message (or chain) inside an encrypted frame, after its tag is checked
+    /// (MS-SMB2 3.2.5.1.1.1).
+    func open(_ frame: [UInt8]) throws(OpenError) -> [UInt8] {
+        let header: TransformHeader
+        do { header = try TransformHeader.decode(frame) } catch { throw .malformed("\(error)") }
+        guard header.sessionId == sessionId else { throw .otherSession(header.sessionId) }
+        let nonce = Array(header.nonce.prefix(cipher.aead.nonceLength))
+        var message = Array(frame[TransformHeader.size..<(TransformHeader.size + Int(header.originalMessageSize))])
+        do {
+            try frame.withUnsafeBytes { f in
+                try message.withUnsafeMutableBytes { m in
+                    try decryption.open(nonce: nonce, aad: UnsafeRawBufferPointer(rebasing: f[TransformHeader.aadRange]),
+                                        data: m, tag: header.signature)
+                }
+            }
+        } catch {
+            throw .authentication
+        }
+        return message
+    }
+}
+
+extension Cipher {
+    var aead: AEADAlgorithm {
+        switch self {
+        case .aes128CCM: .aes128CCM
+        case .aes128GCM: .aes128GCM
+        case .aes256CCM: .aes256CCM
+        case .aes256GCM: .aes256GCM
+        }
+    }
+}
