@@ -5,6 +5,8 @@ import SMBProtocol
 /// The result of NEGOTIATE as the rest of the connection needs it (MS-SMB2 3.2.5.2).
 struct Negotiated: Sendable {
     var dialect: Dialect
+    /// What the client offered: FSCTL_VALIDATE_NEGOTIATE_INFO repeats it (MS-SMB2 3.2.5.5).
+    var request: NegotiateRequest
     var response: NegotiateResponse
     /// Connection.PreauthIntegrityHashValue after NEGOTIATE (3.1.1 only).
     var preauthHash: [UInt8]?
@@ -96,7 +98,7 @@ enum Handshake {
         conn.logger.info("negotiated", metadata: ["dialect": "\(dialect)", "signing": "\(signing)",
                                                   "cipher": "\(cipher.map { "\($0)" } ?? "none")",
                                                   "maxRead": "\(maxRead)"])
-        return Negotiated(dialect: dialect, response: resp, preauthHash: hash, signingAlgorithm: signing,
+        return Negotiated(dialect: dialect, request: request, response: resp, preauthHash: hash, signingAlgorithm: signing,
                           cipher: cipher, seal: seal, maxReadSize: maxRead, maxWriteSize: maxWrite, maxTransactSize: maxTransact)
     }
 

@@ -197,6 +197,7 @@ final class ShareConnection: Sendable {
             guard tc.shareType == ShareType.disk.rawValue else {
                 throw SMBError.unsupported("\"\(config.share)\" is not a disk share")
             }
+            try await Handshake.validateNegotiate(conn, negotiated: negotiated, treeId: r.header.treeId)
             return Binding(connection: conn, sessionId: sessionId, treeId: r.header.treeId, generation: generation,
                            negotiated: negotiated)
         } catch {

@@ -336,3 +336,47 @@ public struct VALIDATE_NEGOTIATE_INFO_Response: Sendable, Equatable {
                                                 securityMode: try r.u16(), dialect: try r.u16())
     }
 }
+
+/// FSCTL_VALIDATE_NEGOTIATE_INFO (MS-SMB2 2.2.31.4, 2.2.32.6): after TREE_CONNECT on 3.0 and
+/// 3.0.2 the client repeats what it offered in NEGOTIATE, inside the signed session, and the
+/// server repeats what it answered; a man in the middle who changed the NEGOTIATE is caught.
+public struct ValidateNegotiateInfo: Sendable, Equatable {
+    public static let responseSize = 24
+    /// A 1 byte-per-dialect list is never this long; bounds the request we build.
+    static let maxDialects = 16
+
+    public var capabilities: Capabilities
+    public var guid: [UInt8]
+    public var securityMode: SecurityMode
+    public var dialects: [Dialect]
+
+    public init(capabilities: Capabilities, guid: [UInt8], securityMode: SecurityMode, dialects: [Dialect]) {
+        self.capabilities = capabilities
+        self.guid = guid
+        self.securityMode = securityMode
+        self.dialects = dialects
+    }
+
+    /// The request's input buffer (2.2.31.4): Capabilities, ClientGuid, SecurityMode,
+    /// DialectCount, Dialects.
+    public func encodeRequest() -> [UInt8] {
+        var w = WireWriter(capacity: 24 + 2 * dialects.count)
+        w.u32(capabilities.rawValue)
+        w.bytes(guid.count == 16 ? guid : Array(repeating: 0, count: 16))
+        w.u16(securityMode.rawValue)
+        let list = dialects.prefix(Self.maxDialects)
+        w.u16(UInt16(list.count))
+        for d in list { w.u16(d.rawValue) }
+        return w.bytes
+    }
+
+    /// The response's output buffer (2.2.32.6): Capabilities, ServerGuid, SecurityMode, Dialect.
+    public static func decodeResponse(_ b: [UInt8]) throws -> (capabilities: Capabilities, guid: [UInt8],
+                                                                securityMode: SecurityMode, dialect: UInt16) {
+        guard b.count == responseSize else {
+            throw ProtocolError.unexpected("VALIDATE_NEGOTIATE_INFO response of \(b.count) bytes")
+        }
+        var r = WireReader(b)
+        return (Capabilities(rawValue: try r.u32()), try r.read(16), SecurityMode(rawValue: try r.u16()), try r.u16())
+    }
+}

@@ -15,6 +15,8 @@ final class TamperingProxy: @unchecked Sendable {
         /// Replaces the response by an ERROR response (2.2.2) with this status, signed by `sign`
         /// (the test holds the session's key), as a server whose session expired answers.
         case failWith(UInt32, sign: @Sendable (inout [UInt8]) -> Void)
+        /// Rewrites the message in place (a field of an unsigned NEGOTIATE response, a flag).
+        case patch(@Sendable (inout [UInt8]) -> Void)
     }
 
     let port: UInt16
@@ -95,6 +97,9 @@ final class TamperingProxy: @unchecked Sendable {
                 let status = UInt32(frame[8]) | UInt32(frame[9]) << 8 | UInt32(frame[10]) << 16 | UInt32(frame[11]) << 24
                 switch decide(command, status) {
                 case .pass: break
+                case .patch(let change):
+                    change(&frame)
+                    count()
                 case .flipLastByte:
                     frame[frame.count - 1] ^= 0x01
                     count()
