@@ -20,6 +20,11 @@ struct CredentialsFile {
         if fstat(fileno(f), &st) == 0 {
             guard (st.st_mode & S_IFMT) == S_IFREG else { throw UsageError("credentials file \(path) is not a regular file") }
             guard st.st_size <= maxSize else { throw UsageError("credentials file \(path) is too large") }
+            // As ssh does with private keys: a password others can read is not one to send.
+            guard st.st_mode & 0o077 == 0 else {
+                throw UsageError("credentials file \(path) can be read by \(st.st_mode & 0o007 != 0 ? "others" : "its group")"
+                                 + " (mode \(String(st.st_mode & 0o777, radix: 8))); make it private: chmod 600 \(path)")
+            }
         }
         var bytes: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 4096)

@@ -23,6 +23,10 @@ struct MountOptions {
     var domain: String?
     var credentialsFile: String?
     var dialects: [Dialect] = Dialect.allCases
+    /// `min_vers=`: dialects below it are never offered.
+    var minDialect: Dialect?
+    /// What NEGOTIATE offers: `vers=` cut to `min_vers=`.
+    var offeredDialects: [Dialect] { dialects.filter { $0 >= (minDialect ?? .smb202) } }
     var uid: UInt32 = getuid()
     var gid: UInt32 = getgid()
     var fileMode: UInt32 = 0o644
@@ -99,6 +103,9 @@ struct MountOptions {
         o.mountpoint = positional[1]
         for s in optionStrings {
             for item in splitOptions(s) where !item.isEmpty { try o.apply(item) }
+        }
+        if o.offeredDialects.isEmpty {
+            throw UsageError("vers= and min_vers= leave no dialect to offer")
         }
         return o
     }
@@ -217,6 +224,9 @@ struct MountOptions {
         case "domain", "dom", "workgroup": domain = try need()
         case "port": port = try Self.port(try need())
         case "vers": dialects = try Self.dialects(try need())
+        case "min_vers":
+            guard let lowest = try Self.dialects(try need()).min() else { throw UsageError("option min_vers needs a value") }
+            minDialect = lowest
         case "uid": uid = try Self.id("uid", try need(), user: true)
         case "gid": gid = try Self.id("gid", try need(), user: false)
         case "file_mode": fileMode = try Self.mode("file_mode", try need())

@@ -12,9 +12,12 @@ import Glibc
 @main
 struct SMB3FS {
     static func main() {
-        // Crash dumps would hold the password: this process never dumps core.
+        // Crash dumps would hold the password and the session keys: this process never dumps
+        // core, and (not dumpable) other processes of the same user cannot attach to it or read
+        // its memory through /proc.
         var nocore = rlimit(rlim_cur: 0, rlim_max: 0)
         setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &nocore)
+        setNotDumpable()
 
         let options: MountOptions
         let credentials: NTLMCredentials
@@ -52,7 +55,7 @@ struct SMB3FS {
 
         var config = ClientConfiguration(host: options.host, share: options.share, credentials: credentials, logger: logger)
         config.port = options.port
-        config.dialects = options.dialects
+        config.dialects = options.offeredDialects
         config.signing = options.signing
         config.seal = options.seal ?? false || options.requiredCiphers != nil
         config.autoSeal = options.seal != false
@@ -181,4 +184,13 @@ func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) 
     }
     done.wait()
     return try result.withLock { $0! }.get()
+}
+
+/// prctl(PR_SET_DUMPABLE, 0). prctl is variadic in C, which Swift does not call; its integer
+/// arguments are passed as with this fixed prototype.
+private func setNotDumpable() {
+    typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
+    guard let sym = dlsym(nil, "prctl") else { return }
+    let prSetDumpable: Int32 = 4                 // <linux/prctl.h>
+    _ = unsafeBitCast(sym, to: Prctl.self)(prSetDumpable, 0, 0, 0, 0)
 }

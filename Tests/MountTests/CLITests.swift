@@ -81,6 +81,44 @@ final class CLIFailureTests: MountTestCase {
         assertCleanFailure(mount(source: "//\(capped.host)/rw", options: ["credentials=\(credentials!)", "vers=3.1.1"]),
                            "vers=3.1.1 against a server capped at 2.0.2")
     }
+    /// min_vers= refuses a server that offers less; together with vers= it must leave a dialect.
+    func testMinimumDialect() throws {
+        guard let capped = env.dialectServers.first(where: { $0.vers == "3.0.2" }) else {
+            return XCTFail("SMB3FS_DIALECT_SERVERS has no 3.0.2 server")
+        }
+        let point = makeDir("minvers")
+        let r = mount(source: "//\(capped.host)/rw", at: point, options: ["credentials=\(credentials!)", "min_vers=3.1.1"])
+        assertCleanFailure(r, mountPoint: point, "min_vers=3.1.1 against a server capped at 3.0.2")
+        XCTAssertTrue(mountOK(source: "//\(capped.host)/rw", at: point, options: ["credentials=\(credentials!)", "min_vers=3.0"]))
+        unmount(point)
+        let none = mount(at: point, options: ["credentials=\(credentials!)", "vers=2.1", "min_vers=3"])
+        assertCleanFailure(none, mountPoint: point, "vers=2.1,min_vers=3")
+        XCTAssertTrue(none.stderr.contains("no dialect"), none.summary)
+    }
+
+    /// A credentials file others (or the group) can read is refused, with the fix in the line.
+    func testCredentialsFileReadableByOthersIsRefused() throws {
+        for mode in [0o644, 0o640, 0o604] {
+            let path = try writeCredentials(username: env.user, password: env.password, name: "open-\(mode).cred")
+            XCTAssertEqual(chmod(path, mode_t(mode)), 0)
+            let r = mount(options: ["credentials=\(path)"])
+            assertCleanFailure(r, "credentials file mode \(String(mode, radix: 8))")
+            XCTAssertTrue(r.stderr.contains("chmod 600"), r.summary)
+        }
+    }
+
+    /// The daemon never dumps core (its memory holds the password and keys).
+    func testDaemonDumpsNoCore() throws {
+        guard mountOK(options: ["credentials=\(credentials!)"]) else { return }
+        let pids = smb3fsProcesses(for: mnt)
+        XCTAssertEqual(pids.count, 1)
+        for pid in pids {
+            let limits = (try? String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8)) ?? ""
+            let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }
+            XCTAssertEqual(core.map { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2).joined(separator: " ") },
+                           "0 0", "core limit: \(String(describing: core))")
+        }
+    }
 }
 
 final class CLITests: MountTestCase {
