@@ -15,6 +15,8 @@ public struct ClientConfiguration: Sendable {
     /// Encrypt every request and require encrypted responses (`seal`). Without it the session is
     /// still encrypted when the server asks for it (session or share flagged encrypt-data).
     public var seal = false
+    /// Accept a guest or anonymous session (`guest`): it can be neither signed nor encrypted.
+    public var guest = false
     /// Encrypt when the server's address is not loopback, link-local or private (`noseal`
     /// turns it off), AddressScope.
     public var autoSeal = true

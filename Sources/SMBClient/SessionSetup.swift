@@ -198,8 +198,19 @@ enum Handshake {
         guard mech.isComplete, let key = mech.sessionKey, !key.isEmpty else {
             throw SMBError.authentication("authentication did not complete")
         }
+        // A guest or anonymous session has no key the server shares (MS-SMB2 3.2.5.3.1: no
+        // signing), so it is taken only when asked for, and never where encryption is due.
         if resp.sessionFlags.contains(.isGuest) || resp.sessionFlags.contains(.isNull) {
-            throw SMBError.authentication("the server logged \(config.credentials.user) on as guest; refusing an unauthenticated session")
+            guard config.guest, binding == nil else {
+                throw SMBError.authentication("the server logged \(config.credentials.user) on as guest;"
+                                              + " refusing an unauthenticated session (the guest option allows it)")
+            }
+            guard !negotiated.seal else {
+                throw SMBError.securityPolicy("a guest session cannot be encrypted, and this one must be (seal, or a server not on a local network)")
+            }
+            conn.setSession(id: sessionId, signer: nil, signingRequired: false)
+            conn.logger.warning("guest session: neither signed nor encrypted", metadata: ["session": "\(String(sessionId, radix: 16))"])
+            return sessionId
         }
 
         // Session.SessionKey is the first 16 bytes of the GSS key, zero-padded (MS-SMB2 3.2.5.3.1).

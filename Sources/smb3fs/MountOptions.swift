@@ -32,6 +32,8 @@ struct MountOptions {
     var fileMode: UInt32 = 0o644
     var dirMode: UInt32 = 0o755
     var signing = true
+    /// `guest`: no password; a guest session is accepted (unsigned).
+    var guest = false
     /// `seal` (true) / `noseal` (false); nil: encrypt when the server asks.
     var seal: Bool?
     /// `cipher=`: ciphers offered, in order.
@@ -232,6 +234,7 @@ struct MountOptions {
         case "file_mode": fileMode = try Self.mode("file_mode", try need())
         case "dir_mode": dirMode = try Self.mode("dir_mode", try need())
         case "nosign": signing = false
+        case "guest": guest = true
         case "seal": seal = true
         case "noseal": seal = false
         case "cipher", "ciphers": ciphers = try Self.ciphers(key, try need())

@@ -26,6 +26,9 @@ struct SMB3FS {
             if options.passwordOnCommandLine {
                 printError("warning: a password given with -o password= is visible to other users in the process list; use credentials= or $PASSWD")
             }
+            if options.guest {
+                printError("warning: guest: the session is neither signed nor encrypted; anyone on the network path can read and alter it")
+            }
             credentials = try resolveCredentials(options)
             try checkMountpoint(options.mountpoint)
         } catch let e as UsageError {
@@ -57,6 +60,7 @@ struct SMB3FS {
         config.port = options.port
         config.dialects = options.offeredDialects
         config.signing = options.signing
+        config.guest = options.guest
         config.seal = options.seal ?? false || options.requiredCiphers != nil
         config.autoSeal = options.seal != false
         if let list = getenv("SMB3FS_TREAT_AS_PUBLIC") {
@@ -128,8 +132,8 @@ struct SMB3FS {
     }
 
     static func resolveCredentials(_ o: MountOptions) throws -> NTLMCredentials {
-        var user = o.username
-        var password = o.password
+        var user = o.username ?? (o.guest ? "guest" : nil)
+        var password = o.password ?? (o.guest ? "" : nil)
         var domain = o.domain
         if let path = o.credentialsFile {
             let c = try CredentialsFile.load(path)

@@ -107,6 +107,30 @@ final class CLIFailureTests: MountTestCase {
         }
     }
 
+    /// A guest session only with `guest`, which says once that it is neither signed nor
+    /// encrypted; without it, a server that maps an unknown user to guest is refused.
+    func testGuestOnlyWhenAsked() throws {
+        let source = "//\(env.host)/guest"
+        let bad = try writeCredentials(username: "no-such-user-\(getpid())", password: "x", name: "bad.cred")
+        let refused = mount(source: source, options: ["credentials=\(bad)"])
+        assertCleanFailure(refused, "unknown user mapped to guest")
+        XCTAssertTrue(refused.stderr.contains("guest"), refused.summary)
+
+        let r = mount(source: source, options: ["guest"])
+        XCTAssertEqual(r.status, 0, r.summary)
+        XCTAssertEqual(r.stderrLines, ["smb3fs: warning: guest: the session is neither signed nor encrypted; anyone on the network path can read and alter it"])
+        guard mountEntry(at: mnt) != nil else { return XCTFail("guest mount missing") }
+        let name = "guest-\(getpid()).txt"
+        XCTAssertTrue(FileManager.default.createFile(atPath: mnt + "/" + name, contents: Data("g\n".utf8)))
+        XCTAssertEqual(FileManager.default.contents(atPath: mnt + "/" + name), Data("g\n".utf8))
+        try? FileManager.default.removeItem(atPath: mnt + "/" + name)
+        unmount(mnt)
+
+        let sealed = mount(source: source, options: ["guest", "seal"])
+        XCTAssertNotEqual(sealed.status, 0, "a guest session was accepted with seal: \(sealed.summary)")
+        XCTAssertNil(mountEntry(at: mnt))
+    }
+
     /// The daemon never dumps core (its memory holds the password and keys).
     func testDaemonDumpsNoCore() throws {
         guard mountOK(options: ["credentials=\(credentials!)"]) else { return }
