@@ -27,9 +27,10 @@ final class Connection: Sendable {
         /// under this session's key (3.2.5.1.1.1; a request sent encrypted is answered so).
         let protection: Protection
         let request: [UInt8]?
-        /// Cleared by an interim response: the server has answered and works on it (async).
         var timeout: Scheduled<Void>?
         let sent: ContinuousClock.Instant
+        /// An interim response came: the server works on it (MS-SMB2 3.2.5.1.5).
+        var async = false
     }
 
     struct State {
@@ -62,6 +63,9 @@ final class Connection: Sendable {
     let frameLimit = FrameLimit(Connection.initialFrameLimit)
     let requestTimeout: TimeAmount
     private let state = Mutex(State())
+
+    /// How long a request the server answered STATUS_PENDING for may take in all.
+    var asyncTimeout: TimeAmount { requestTimeout * 5 }
 
     /// Before NEGOTIATE has told us the server's sizes: enough for any NEGOTIATE or
     /// SESSION_SETUP response (security blobs are a few KiB).
@@ -169,7 +173,7 @@ final class Connection: Sendable {
     /// still waiting for its response (not counting async ones) or the last frame received,
     /// whichever is later; zero when nothing is owed.
     var silence: Duration {
-        let oldest = state.withLock { s in s.pending.values.lazy.filter { $0.timeout != nil }.map(\.sent).min() }
+        let oldest = state.withLock { s in s.pending.values.lazy.filter { !$0.async }.map(\.sent).min() }
         guard let oldest else { return .zero }
         return min(idle, ContinuousClock.now - oldest)
     }
@@ -428,10 +432,22 @@ final class Connection: Sendable {
             }
             s.window.grant(header.credits)
             var p: Pending?
-            if interim {
-                s.pending[header.messageId]?.timeout?.cancel()
-                s.pending[header.messageId]?.timeout = nil
-            } else {
+            if interim, var p = s.pending[header.messageId], !p.async {
+                // The wait becomes that of an async request (MS-SMB2 3.2.6.1): without end for
+                // the commands that wait by design (a change to watch, a lock to be free),
+                // otherwise `asyncTimeout`, so a server that answers STATUS_PENDING and never
+                // more cannot hold a request for ever. Later interims extend nothing.
+                p.async = true
+                p.timeout?.cancel()
+                p.timeout = nil
+                if p.command != .changeNotify && p.command != .lock, let ch = s.channel {
+                    let id = header.messageId
+                    p.timeout = ch.eventLoop.scheduleTask(in: asyncTimeout) { [weak self] () -> Void in
+                        self?.timedOut(messageId: id)
+                    }
+                }
+                s.pending[header.messageId] = p
+            } else if !interim {
                 p = s.pending.removeValue(forKey: header.messageId)
                 if p != nil { s.window.completed() }
             }

@@ -42,6 +42,51 @@ final class ScriptedServer: @unchecked Sendable {
 }
 
 final class FakeServerTests: XCTestCase {
+    var requestTimeout: Duration = .seconds(2)
+
+    /// A response header (MS-SMB2 2.2.1): server to client, for NEGOTIATE (MessageId 0).
+    static func header(status: UInt32, credits: UInt16, async: Bool) -> [UInt8] {
+        var h: [UInt8] = [0xFE, 0x53, 0x4D, 0x42, 64, 0, 0, 0]
+        for i in 0..<4 { h.append(UInt8(truncatingIfNeeded: status >> (8 * UInt32(i)))) }
+        h += [0, 0, UInt8(credits & 0xff), UInt8(credits >> 8)]          // Command NEGOTIATE, CreditResponse
+        h += [async ? 0x03 : 0x01, 0, 0, 0, 0, 0, 0, 0]                 // Flags, NextCommand
+        h += Array(repeating: 0, count: 8)                              // MessageId 0
+        h += async ? [7, 0, 0, 0, 0, 0, 0, 0] : Array(repeating: 0, count: 8)   // AsyncId, or Reserved + TreeId
+        h += Array(repeating: 0, count: 24)                             // SessionId, Signature
+        return h
+    }
+
+    static func frame(_ message: [UInt8]) -> [UInt8] {
+        [0, UInt8(message.count >> 16 & 0xff), UInt8(message.count >> 8 & 0xff), UInt8(message.count & 0xff)] + message
+    }
+
+    /// STATUS_PENDING for NEGOTIATE, and then nothing: the request fails after the longer wait
+    /// of an async request (five request timeouts), it does not hang.
+    func testEndlessPendingTimesOut() async throws {
+        requestTimeout = .milliseconds(400)
+        let interim = Self.header(status: 0x0000_0103, credits: 1, async: true) + [9, 0, 0, 0, 0, 0, 0, 0, 0]
+        let server = try ScriptedServer(reply: Self.frame(interim))
+        let start = ContinuousClock.now
+        guard case .timeout(let command) = try await connect(to: server) else { return XCTFail("no timeout") }
+        XCTAssertEqual(command, .negotiate)
+        XCTAssertGreaterThanOrEqual(ContinuousClock.now - start, .milliseconds(1900), "the interim response extends the wait")
+    }
+
+    /// A NEGOTIATE (2.1) that grants no credit: SESSION_SETUP cannot be sent; a clear error,
+    /// not a wait.
+    func testZeroCreditGrantFails() async throws {
+        var body: [UInt8] = [65, 0, 1, 0, 0x10, 0x02, 0, 0]           // StructureSize, SecurityMode, 2.1, count
+        body += Array(repeating: 0x11, count: 16)                       // ServerGuid
+        body += [0, 0, 0, 0]                                            // Capabilities
+        for _ in 0..<3 { body += [0, 0, 1, 0] }                         // MaxTransact/Read/WriteSize 65536
+        body += Array(repeating: 0, count: 16)                          // SystemTime, ServerStartTime
+        body += [128, 0, 0, 0, 0, 0, 0, 0, 0]                           // no security buffer, no contexts, pad
+        let server = try ScriptedServer(reply: Self.frame(Self.header(status: 0, credits: 0, async: false) + body))
+        let e = try await connect(to: server)
+        guard case .malformed(let why) = e else { return XCTFail("\(e)") }
+        XCTAssertTrue(why.contains("no credits"), why)
+    }
+
     private func connect(to server: ScriptedServer) async throws -> SMBError {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -49,7 +94,7 @@ final class FakeServerTests: XCTestCase {
                                          credentials: NTLMCredentials(user: "u", password: "p", domain: "", workstation: "W"),
                                          logger: logger)
         config.port = Int(server.port)
-        config.requestTimeout = .seconds(2)
+        config.requestTimeout = requestTimeout
         do {
             let s = try await Share.connect(config)
             await s.disconnect()
