@@ -152,6 +152,7 @@ final class Connection: Sendable {
     }
 
     var sessionSigner: MessageSigner? { state.withLock { $0.signer } }
+    var currentChannel: Channel? { state.withLock { $0.channel } }
     var sessionCipher: SessionCipher? { state.withLock { $0.cipher } }
     /// Requests on this connection are encrypted.
     var isEncrypting: Bool { state.withLock { $0.encrypting } }
@@ -376,6 +377,10 @@ final class Connection: Sendable {
             }
         } else if received.starts(with: TransformHeader.compressedProtocolId) {
             fail(.malformed("a compressed message arrived; compression was not negotiated"))
+            return
+        }
+        if MultiProtocolNegotiate.isSMB1(frame) {
+            fail(.smb1Response)
             return
         }
         var offset = 0

@@ -12,6 +12,8 @@ public enum SMBError: Error, Sendable, CustomStringConvertible {
     case notEncrypted(Command, UInt64)
     /// An encrypted message did not decrypt; every request waiting on that connection fails.
     case decryptionFailed(String)
+    /// The server answered in SMB1, which this client never speaks.
+    case smb1Response
     case connectFailed(String)
     case connectionClosed(String)
     /// An open could not be reclaimed after a reconnect; only that file handle is affected.
@@ -29,6 +31,7 @@ public enum SMBError: Error, Sendable, CustomStringConvertible {
         case .signatureInvalid(let c, let m): return "\(c) response (message \(m)) has a missing or invalid signature; rejected"
         case .notEncrypted(let c, let m): return "\(c) response (message \(m)) arrived unencrypted on an encrypted session; rejected"
         case .decryptionFailed(let s): return "encrypted response rejected: \(s)"
+        case .smb1Response: return "server only offers SMB1, which smb3fs does not speak"
         case .connectFailed(let s): return s
         case .connectionClosed(let s): return "connection closed: \(s)"
         case .openLost(let s): return s

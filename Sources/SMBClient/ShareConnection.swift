@@ -171,7 +171,14 @@ final class ShareConnection: Sendable {
                                              requestTimeout: timeAmount(config.requestTimeout),
                                              logger: config.logger)
         do {
-            let negotiated = try await Handshake.negotiate(conn, config: config, clientGuid: clientGuid)
+            let negotiated: Negotiated
+            do {
+                negotiated = try await Handshake.negotiate(conn, config: config, clientGuid: clientGuid)
+            } catch SMBError.connectionClosed(let why) {
+                // Closed without an answer: an SMB1-only server does that to an SMB2 NEGOTIATE.
+                if await Handshake.serverSpeaksOnlySMB1(config) { throw SMBError.smb1Response }
+                throw SMBError.connectionClosed(why)
+            }
             let sessionId = try await Handshake.sessionSetup(conn, negotiated: negotiated, config: config,
                                                              previousSessionId: previousSessionId)
             let path = "\\\\\(config.host)\\\(config.share)"

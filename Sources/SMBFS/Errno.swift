@@ -44,6 +44,7 @@ public enum ErrnoMapping {
         case .timeout: return ETIMEDOUT
         case .connectionClosed, .connectFailed, .openLost: return EIO
         case .unsupported: return EOPNOTSUPP
+        case .smb1Response: return EPROTONOSUPPORT
         case .malformed, .signatureInvalid, .notEncrypted, .decryptionFailed, .frameTooLarge, .authentication,
              .securityPolicy: return EIO
         }
