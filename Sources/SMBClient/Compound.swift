@@ -65,7 +65,7 @@ extension Connection {
         let protection: Connection.Protection = sealer != nil ? .encrypted : signer != nil && sid != 0 ? .signed : .none
         let buffer: ByteBuffer
         do {
-            buffer = try Connection.frame(frame, sealedBy: sealer, allocator: context.channel?.allocator ?? ByteBufferAllocator())
+            buffer = try Connection.frame([frame], sealedBy: sealer, allocator: context.channel?.allocator ?? ByteBufferAllocator()).0
         } catch {
             for _ in ids { completeWithoutResponse() }
             throw SMBError.securityPolicy("cannot encrypt a compound: \(error)")

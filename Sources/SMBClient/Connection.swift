@@ -219,23 +219,12 @@ final class Connection: Sendable {
         }
         var w = WireWriter(capacity: Header.size)
         header.encode(into: &w)
-        // The frame is put together once, in the buffer the socket is written from, and signed
-        // or encrypted there: a WRITE's payload is copied once on its way out, not once per layer.
-        var frame = (channel?.allocator ?? ByteBufferAllocator()).buffer(capacity: DirectTCP.headerSize + room + length)
-        frame.writeBytes(DirectTCP.frameHeader(length: room + length))
-        frame.writeRepeatingByte(0, count: room)
-        frame.writeBytes(w.bytes)
-        frame.writeBytes(body)
-        // The request as the server sees it (signed, before encryption) is what the preauth
-        // integrity hash takes (MS-SMB2 3.2.5.3.1).
+        let frame: ByteBuffer
         var requestCopy: [UInt8]?
         do {
-            try frame.withUnsafeMutableReadableBytes { b in
-                let message = UnsafeMutableRawBufferPointer(rebasing: b[DirectTCP.headerSize...])
-                if signing, let signer { try signer.sign(bytes: message) }
-                if keepRequest { requestCopy = Array(message[room...]) }
-                if let sealer { try sealer.seal(message) }
-            }
+            (frame, requestCopy) = try Self.frame([w.bytes, body], signedBy: signing ? signer : nil, sealedBy: sealer,
+                                                  keepingRequest: keepRequest,
+                                                  allocator: channel?.allocator ?? ByteBufferAllocator())
         } catch {
             completeWithoutResponse()
             throw SMBError.securityPolicy("cannot \(sealer == nil ? "sign" : "encrypt") \(command): \(error)")
@@ -273,20 +262,28 @@ final class Connection: Sendable {
         }
     }
 
-    /// One Direct TCP frame (MS-SMB2 2.1) holding `message` (one request or a compound),
-    /// encrypted whole in one TRANSFORM_HEADER by `sealer` (3.2.4.1.4: a compound is one transform).
-    static func frame(_ message: [UInt8], sealedBy sealer: SessionCipher?, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+    /// One Direct TCP frame (MS-SMB2 2.1) holding the message made of `pieces` (one request, or
+    /// a compound chain already signed part by part), put together once in the buffer the socket
+    /// is written from and signed or encrypted there, so a WRITE's payload is copied once on its
+    /// way out. `sealer` encrypts the whole message in one TRANSFORM_HEADER (3.2.4.1.4: a compound
+    /// is one transform). With `keepingRequest`, also the message as the server sees it (signed,
+    /// before encryption), which the preauth integrity hash takes (3.2.5.3.1).
+    static func frame(_ pieces: [[UInt8]], signedBy signer: MessageSigner? = nil, sealedBy sealer: SessionCipher?,
+                      keepingRequest: Bool = false, allocator: ByteBufferAllocator) throws -> (ByteBuffer, [UInt8]?) {
         let room = sealer == nil ? 0 : TransformHeader.size
-        var buffer = allocator.buffer(capacity: DirectTCP.headerSize + room + message.count)
-        buffer.writeBytes(DirectTCP.frameHeader(length: room + message.count))
+        let length = pieces.reduce(0) { $0 + $1.count }
+        var buffer = allocator.buffer(capacity: DirectTCP.headerSize + room + length)
+        buffer.writeBytes(DirectTCP.frameHeader(length: room + length))
         buffer.writeRepeatingByte(0, count: room)
-        buffer.writeBytes(message)
-        if let sealer {
-            try buffer.withUnsafeMutableReadableBytes { b in
-                try sealer.seal(UnsafeMutableRawBufferPointer(rebasing: b[DirectTCP.headerSize...]))
-            }
+        for p in pieces { buffer.writeBytes(p) }
+        var request: [UInt8]?
+        try buffer.withUnsafeMutableReadableBytes { b in
+            let message = UnsafeMutableRawBufferPointer(rebasing: b[DirectTCP.headerSize...])
+            if let signer { try signer.sign(bytes: UnsafeMutableRawBufferPointer(rebasing: message[room...])) }
+            if keepingRequest { request = Array(message[room...]) }
+            if let sealer { try sealer.seal(message) }
         }
-        return buffer
+        return (buffer, request)
     }
 
     /// A whole Direct TCP frame, its 4-byte header included.

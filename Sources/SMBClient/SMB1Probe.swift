@@ -21,7 +21,8 @@ extension Handshake {
                     c.resume(throwing: failure)
                     return
                 }
-                guard let frame = try? Connection.frame(MultiProtocolNegotiate.request(), sealedBy: nil, allocator: channel.allocator) else {
+                guard let (frame, _) = try? Connection.frame([MultiProtocolNegotiate.request()], sealedBy: nil,
+                                                             allocator: channel.allocator) else {
                     c.resume(throwing: SMBError.connectionClosed("cannot frame the probe"))
                     return
                 }
