@@ -10,6 +10,11 @@ public struct ClientConfiguration: Sendable {
     /// Dialects offered, lowest first (`vers=`).
     public var dialects: [Dialect] = Dialect.allCases
     public var credentials: NTLMCredentials
+    /// `sec=krb5`: authenticate with a Kerberos ticket from this cache instead of NTLM.
+    public var kerberos: KerberosCredentials?
+    /// `ip=`: the address to dial; `host` stays the server's name (tree path, service principal).
+    public var address: String?
+    var dialHost: String { address ?? host }
     /// Sign every request and require signed responses. Only `nosign` turns it off.
     public var signing = true
     /// Encrypt every request and require encrypted responses (`seal`). Without it the session is

@@ -71,18 +71,19 @@ extension Connection {
             throw SMBError.securityPolicy("cannot encrypt a compound: \(error)")
         }
         let messageIds = ids
-        return try await withThrowingTaskGroup(of: (Int, Response).self) { group in
+        let results = await withTaskGroup(of: (Int, Result<Response, Error>).self) { group in
             for (i, part) in parts.enumerated() {
                 let command = part.command
                 group.addTask {
-                    let r = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Response, Error>) in
+                    let r: Result<Response, Error>
+                    do { r = .success(try await withCheckedThrowingContinuation { (c: CheckedContinuation<Response, Error>) in
                         if let failure = self.register(messageId: messageIds[i], command: command, continuation: c,
                                                        protection: protection, request: nil, limit: self.requestTimeout) {
                             self.completeWithoutResponse()
                             c.resume(throwing: failure)
                         }
                         registered.arrive()
-                    }
+                    }) } catch { r = .failure(error) }
                     return (i, r)
                 }
             }
@@ -92,10 +93,17 @@ extension Connection {
             } else {
                 fail(.connectionClosed("not connected"))
             }
-            var out = [Response?](repeating: nil, count: parts.count)
-            for try await (i, r) in group { out[i] = r }
+            var out = [Result<Response, Error>?](repeating: nil, count: parts.count)
+            for await (i, r) in group { out[i] = r }
             return out.map { $0! }
         }
+        // A verified answer that the session expired speaks for the whole compound (the server
+        // may sign the rest of the chain with a key it no longer holds valid): the caller
+        // authenticates again and sends it all again, using none of it (MS-SMB2 3.2.5.1.6).
+        for case .success(let r) in results where r.header.status == .networkSessionExpired {
+            throw SMBError.status(.networkSessionExpired, r.header.command)
+        }
+        return try results.map { try $0.get() }
     }
 }
 

@@ -7,7 +7,7 @@ extension Handshake {
     /// only speaks SMB1 from one that failed otherwise. True for SMB1-only; nothing goes on
     /// over SMB1 either way.
     static func serverSpeaksOnlySMB1(_ config: ClientConfiguration) async -> Bool {
-        guard let conn = try? await Connection.open(host: config.host, port: config.port,
+        guard let conn = try? await Connection.open(host: config.dialHost, port: config.port,
                                                     connectTimeout: timeAmount(config.connectTimeout),
                                                     requestTimeout: timeAmount(min(config.requestTimeout, .seconds(10))),
                                                     logger: config.logger) else { return false }

@@ -21,6 +21,8 @@ public enum SMBError: Error, Sendable, CustomStringConvertible {
     case frameTooLarge(length: Int, limit: Int)
     case timeout(Command)
     case authentication(String)
+    /// `sec=krb5` and the credential cache holds no valid ticket (none, or expired); names the service.
+    case noTicket(String)
     case securityPolicy(String)
     case unsupported(String)
 
@@ -38,6 +40,7 @@ public enum SMBError: Error, Sendable, CustomStringConvertible {
         case .frameTooLarge(let l, let lim): return "server sent a \(l)-byte frame, more than the \(lim)-byte limit; connection closed"
         case .timeout(let c): return "\(c) timed out"
         case .authentication(let s): return s
+        case .noTicket(let spn): return "no Kerberos ticket for \(spn) (run kinit)"
         case .securityPolicy(let s): return s
         case .unsupported(let s): return s
         }

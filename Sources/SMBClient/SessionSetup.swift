@@ -153,24 +153,37 @@ enum Handshake {
     /// request signed with the session's key and interim responses checked with it; the channel
     /// key comes from this exchange's own GSS key and, in 3.1.1, this connection's preauth hash
     /// (3.2.5.3.3, 3.3.5.5.3), and signs the final response.
+    ///
+    /// With `reauthenticating`, the session of that id on this connection authenticates again
+    /// (MS-SMB2 3.2.4.2.3.1, after STATUS_NETWORK_SESSION_EXPIRED): same SessionId, requests
+    /// signed or encrypted as the session's are, responses checked likewise; the session keeps
+    /// its keys (the new exchange's key is not used, 3.2.5.3.1 applies to new sessions).
     static func sessionSetup(_ conn: Connection, negotiated: Negotiated, config: ClientConfiguration,
                              previousSessionId: UInt64 = 0,
-                             binding: (sessionId: UInt64, signer: MessageSigner, cipher: SessionCipher?, encrypt: Bool)? = nil)
+                             binding: (sessionId: UInt64, signer: MessageSigner, cipher: SessionCipher?, encrypt: Bool)? = nil,
+                             reauthenticating: UInt64? = nil)
         async throws -> UInt64 {
-        var mech: any AuthMechanism = SPNEGOClient(ntlm: config.credentials)
+        var (mech, who) = try mechanism(config)
         var preauth = PreauthHash()
         if let h = negotiated.preauthHash { preauth = PreauthHash(value: h) }
-        let blob = negotiated.response.securityBuffer
-        var token = try authStep(&mech, blob.isEmpty ? nil : blob)
-        var sessionId: UInt64 = binding?.sessionId ?? 0
+        // A re-authentication starts a fresh GSS exchange (3.2.4.2.3.1 allows ignoring the hint).
+        let blob = reauthenticating == nil ? negotiated.response.securityBuffer : []
+        var token = try authStep(&mech, blob.isEmpty ? nil : blob, config)
+        var sessionId: UInt64 = binding?.sessionId ?? reauthenticating ?? 0
         let securityMode: SecurityMode = config.signing ? [.signingEnabled, .signingRequired] : [.signingEnabled]
         let response: Response
+        var rounds = 0
         while true {
+            // GSS mechanisms finish in a few legs (NTLM 2, Kerberos 1 or 2): a server that keeps
+            // asking for more is not authenticating anyone.
+            rounds += 1
+            guard rounds <= 8 else { throw SMBError.authentication("the server did not complete SESSION_SETUP after 8 rounds") }
             let req = SessionSetupRequest(securityMode: securityMode, capabilities: [], securityBuffer: token,
-                                          previousSessionId: binding == nil ? previousSessionId : 0,
+                                          previousSessionId: binding == nil && reauthenticating == nil ? previousSessionId : 0,
                                           flags: binding == nil ? 0 : SessionSetupRequest.binding)
             let r = try await conn.send(.sessionSetup, body: req.encodeBody(), sessionId: sessionId,
-                                        sign: binding != nil, keepRequest: true, signWith: binding?.signer)
+                                        sign: binding != nil || reauthenticating != nil, keepRequest: true,
+                                        signWith: binding?.signer)
             if let q = r.request { preauth.add(q) }
             if let binding {
                 guard r.header.sessionId == binding.sessionId else {
@@ -186,23 +199,28 @@ enum Handshake {
             if r.header.status == .moreProcessingRequired {
                 preauth.add(r.message)
                 let resp = try decodeSessionSetup(r)
-                token = try authStep(&mech, resp.securityBuffer)
+                token = try authStep(&mech, resp.securityBuffer, config)
                 continue
             }
-            guard r.header.status == .success else { throw authFailure(r.header.status, config: config) }
+            guard r.header.status == .success else { throw authFailure(r.header.status, who: who) }
             response = r
             break
         }
         let resp = try decodeSessionSetup(response)
-        _ = try authStep(&mech, resp.securityBuffer)
+        _ = try authStep(&mech, resp.securityBuffer, config)
         guard mech.isComplete, let key = mech.sessionKey, !key.isEmpty else {
             throw SMBError.authentication("authentication did not complete")
+        }
+        if let reauthenticating {
+            guard sessionId == reauthenticating else { throw SMBError.malformed("SESSION_SETUP: answered for another session") }
+            conn.logger.info("session re-authenticated", metadata: ["session": "\(String(sessionId, radix: 16))", "user": "\(who)"])
+            return sessionId
         }
         // A guest or anonymous session has no key the server shares (MS-SMB2 3.2.5.3.1: no
         // signing), so it is taken only when asked for, and never where encryption is due.
         if resp.sessionFlags.contains(.isGuest) || resp.sessionFlags.contains(.isNull) {
             guard config.guest, binding == nil else {
-                throw SMBError.authentication("the server logged \(config.credentials.user) on as guest;"
+                throw SMBError.authentication("the server logged \(who) on as guest;"
                                               + " refusing an unauthenticated session (the guest option allows it)")
             }
             guard !negotiated.seal else {
@@ -265,12 +283,31 @@ enum Handshake {
         }
     }
 
-    private static func authStep(_ mech: inout any AuthMechanism, _ token: [UInt8]?) throws -> [UInt8] {
+    /// The mechanism `sec=` names inside SPNEGO (never the other one: `sec=krb5` does not fall
+    /// back to NTLM), and the user it speaks for.
+    static func mechanism(_ config: ClientConfiguration) throws -> (any AuthMechanism, String) {
+        guard let krb = config.kerberos else { return (SPNEGOClient(ntlm: config.credentials), config.credentials.user) }
+        do {
+            let m = try KerberosMechanism(credentials: krb)
+            return (SPNEGOClient(mechanism: m), m.principal)
+        } catch let e as GSSError {
+            throw kerberosFailure(e, krb)
+        }
+    }
+
+    static func kerberosFailure(_ e: GSSError, _ krb: KerberosCredentials) -> SMBError {
+        e.isMissingTicket ? .noTicket(krb.servicePrincipal) : .authentication("Kerberos for \(krb.servicePrincipal): \(e)")
+    }
+
+    private static func authStep(_ mech: inout any AuthMechanism, _ token: [UInt8]?, _ config: ClientConfiguration) throws -> [UInt8] {
         do { return try mech.nextToken(serverToken: token) } catch let e as AuthError {
             switch e {
             case .logonFailure: throw SMBError.authentication("logon failure: unknown user name or bad password")
             default: throw SMBError.authentication("authentication failed: \(e)")
             }
+        } catch let e as GSSError {
+            guard let krb = config.kerberos else { throw SMBError.authentication("\(e)") }
+            throw kerberosFailure(e, krb)
         }
     }
 
@@ -280,14 +317,14 @@ enum Handshake {
         }
     }
 
-    private static func authFailure(_ status: NTStatus, config: ClientConfiguration) -> SMBError {
+    private static func authFailure(_ status: NTStatus, who: String) -> SMBError {
         switch status {
         case .logonFailure, .wrongPassword, .noSuchUser:
-            return .authentication("logon failure for user \(config.credentials.user): unknown user name or bad password")
-        case .accountDisabled: return .authentication("the account \(config.credentials.user) is disabled")
-        case .accountLockedOut: return .authentication("the account \(config.credentials.user) is locked out")
-        case .passwordExpired: return .authentication("the password of \(config.credentials.user) has expired")
-        case .accessDenied: return .authentication("access denied for \(config.credentials.user)")
+            return .authentication("logon failure for user \(who): unknown user name or bad password")
+        case .accountDisabled: return .authentication("the account \(who) is disabled")
+        case .accountLockedOut: return .authentication("the account \(who) is locked out")
+        case .passwordExpired: return .authentication("the password of \(who) has expired")
+        case .accessDenied: return .authentication("access denied for \(who)")
         default: return .status(status, .sessionSetup)
         }
     }

@@ -77,6 +77,11 @@ final class ShareConnection: Sendable {
         var nextOpen: UInt64 = 1
         var reclaims = ReclaimCounts()
         var reclaiming: [FileId: (generation: UInt64, task: Task<FileId, Error>)] = [:]
+        /// Re-authentications of the session that succeeded; a request that saw the session
+        /// expire before the latest one just runs again.
+        var authEpoch: UInt64 = 0
+        /// The re-authentication in progress, which every expired request waits for.
+        var reauth: (generation: UInt64, task: Task<Void, Error>)?
     }
 
     /// How reconnects went for the opens, for logs and tests.
@@ -166,7 +171,7 @@ final class ShareConnection: Sendable {
     /// Dial, NEGOTIATE, SESSION_SETUP, TREE_CONNECT. Any failure closes the new connection.
     static func establish(_ config: ClientConfiguration, clientGuid: [UInt8], generation: UInt64,
                           previousSessionId: UInt64 = 0, connectTimeout: Duration? = nil) async throws -> Binding {
-        let conn = try await Connection.open(host: config.host, port: config.port,
+        let conn = try await Connection.open(host: config.dialHost, port: config.port,
                                              connectTimeout: timeAmount(connectTimeout ?? config.connectTimeout),
                                              requestTimeout: timeAmount(config.requestTimeout),
                                              logger: config.logger)
@@ -272,10 +277,17 @@ final class ShareConnection: Sendable {
     /// Runs `body` on the current binding; when the connection fails under it, starts a reconnect
     /// and (hard) runs it again on the new one.
     func perform<T: Sendable>(_ body: (Binding) async throws -> T) async throws -> T {
+        var reauthenticated = false
         while true {
             let b = try await binding()
+            let epoch = state.withLock { $0.authEpoch }
             do {
                 return try await body(b)
+            } catch let e as SMBError where !reauthenticated && e.ntStatus == .networkSessionExpired {
+                // MS-SMB2 3.2.5.1.6: the session is authenticated again and the request retried;
+                // a second expiry of the same request ends the session (a new one is made).
+                try await reauthenticate(b, seen: epoch)
+                reauthenticated = true
             } catch let e as SMBError where Self.endsBinding(e, b) {
                 failed(b, e)
                 if !config.hard { throw e }
@@ -292,6 +304,37 @@ final class ShareConnection: Sendable {
         // (the connection, if it ended, is replaced for later requests by its failure handler).
         case .signatureInvalid, .notEncrypted, .decryptionFailed: return false
         default: return b.connection.isFailed
+        }
+    }
+
+    /// One SESSION_SETUP on the session's own connection and SessionId (MS-SMB2 3.2.4.2.3.1),
+    /// shared by every request that saw the expiry; those that saw it before the last one
+    /// succeeded just retry. A failure (no ticket to renew from) fails the waiting requests;
+    /// the next request tries again. A lost connection ends the binding as usual.
+    private func reauthenticate(_ b: Binding, seen epoch: UInt64) async throws {
+        let config = config
+        let task = state.withLock { s -> Task<Void, Error>? in
+            guard s.authEpoch == epoch else { return nil }
+            if let r = s.reauth, r.generation == b.generation { return r.task }
+            let t = Task {
+                do {
+                    _ = try await Handshake.sessionSetup(b.connection, negotiated: b.negotiated, config: config,
+                                                         reauthenticating: b.sessionId)
+                    self.state.withLock { $0.authEpoch += 1; $0.reauth = nil }
+                } catch {
+                    self.state.withLock { $0.reauth = nil }
+                    self.logger.warning("re-authentication failed", metadata: ["error": "\(error)"])
+                    throw error
+                }
+            }
+            s.reauth = (b.generation, t)
+            return t
+        }
+        do {
+            try await task?.value
+        } catch let e as SMBError where Self.endsBinding(e, b) {
+            failed(b, e)
+            if !config.hard { throw e }
         }
     }
 
@@ -444,7 +487,7 @@ final class ShareConnection: Sendable {
         var log = config.logger
         log[metadataKey: "channel"] = "\(number)"
         do {
-            let conn = try await Connection.open(host: config.host, port: config.port,
+            let conn = try await Connection.open(host: config.dialHost, port: config.port,
                                                  connectTimeout: timeAmount(config.connectTimeout),
                                                  requestTimeout: timeAmount(config.requestTimeout), logger: log)
             do {

@@ -45,6 +45,8 @@ public enum ErrnoMapping {
         case .connectionClosed, .connectFailed, .openLost: return EIO
         case .unsupported: return EOPNOTSUPP
         case .smb1Response: return EPROTONOSUPPORT
+        // As the kernel's cifs client answers once a Kerberos ticket has run out.
+        case .noTicket: return EKEYEXPIRED
         case .malformed, .signatureInvalid, .notEncrypted, .decryptionFailed, .frameTooLarge, .authentication,
              .securityPolicy: return EIO
         }

@@ -22,6 +22,14 @@ struct MountOptions {
     var passwordOnCommandLine = false
     var domain: String?
     var credentialsFile: String?
+    /// `sec=krb5` (or krb5i): a Kerberos ticket from the credential cache, never NTLM.
+    var kerberos = false
+    /// `spn=`: the service principal for Kerberos; default cifs/HOST.
+    var servicePrincipal: String?
+    /// `cruid=`: whose credential cache to use (root mounting for a user).
+    var cruid: UInt32?
+    /// `ip=`/`addr=`: the address to dial, HOST staying the name (tree path, principal).
+    var address: String?
     var dialects: [Dialect] = Dialect.allCases
     /// `min_vers=`: dialects below it are never offered.
     var minDialect: Dialect?
@@ -71,7 +79,7 @@ struct MountOptions {
         "auto", "noauto", "_netdev", "nofail", "user", "users", "nouser", "owner", "group", "defaults",
         "exec", "noexec", "suid", "nosuid", "dev", "nodev", "atime", "noatime", "relatime",
         "norelatime", "strictatime", "nodiratime", "diratime", "async", "sync", "lazytime",
-        "sign", "sec=ntlmssp", "sec=ntlmv2",
+        "sign",
     ]
 
     static func parse(_ argv: [String]) throws -> MountOptions {
@@ -106,6 +114,7 @@ struct MountOptions {
         for s in optionStrings {
             for item in splitOptions(s) where !item.isEmpty { try o.apply(item) }
         }
+        if o.guest && o.kerberos { throw UsageError("guest and sec=krb5 exclude each other") }
         if o.offeredDialects.isEmpty {
             throw UsageError("vers= and min_vers= leave no dialect to offer")
         }
@@ -272,8 +281,22 @@ struct MountOptions {
             guard let t = Double(try need()), t >= 0, t <= 86400 else { throw UsageError("bad actimeo \"\(value ?? "")\": expected seconds") }
             attributeTimeoutOption = t
         case "sec":
+            switch try need() {
+            case "ntlmssp", "ntlmsspi", "ntlmv2", "ntlmv2i": kerberos = false
+            case "krb5", "krb5i": kerberos = true
+            case let v: throw UsageError("sec=\(v) is not supported; use sec=ntlmssp or sec=krb5")
+            }
+        case "spn":
             let v = try need()
-            if !Self.ignored.contains("sec=" + v) { throw UsageError("sec=\(v) is not supported; use sec=ntlmssp") }
+            guard v.contains("/"), !v.hasPrefix("/"), !v.contains(where: { $0 == " " || $0 == "\n" }) else {
+                throw UsageError("bad spn \"\(v)\": expected a service principal like cifs/server.example.com")
+            }
+            servicePrincipal = v
+        case "cruid": cruid = try Self.id("cruid", try need(), user: true)
+        case "ip", "addr":
+            let v = try need()
+            guard Self.isAddress(v) else { throw UsageError("bad \(key) \"\(v)\": expected an IPv4 or IPv6 address") }
+            address = v
         case "allow_other", "allow_root", "default_permissions": fuseOptions.append(key)
         case "fsname": fsname = try need()
         case "comment": return
@@ -282,6 +305,12 @@ struct MountOptions {
             if key.hasPrefix("x-") { return }
             throw UsageError("unknown option \"\(key)\"")
         }
+    }
+
+    /// A numeric IPv4 or IPv6 address (inet_pton).
+    static func isAddress(_ s: String) -> Bool {
+        var buf = [UInt8](repeating: 0, count: 16)
+        return inet_pton(AF_INET, s, &buf) == 1 || inet_pton(AF_INET6, s, &buf) == 1
     }
 
     /// "user", "DOMAIN\user", "DOMAIN/user" or "user@domain" (mount.cifs accepts the same).

@@ -20,7 +20,8 @@ struct SMB3FS {
         setNotDumpable()
 
         let options: MountOptions
-        let credentials: NTLMCredentials
+        var credentials = NTLMCredentials(user: "", password: "", domain: "", workstation: "")
+        var kerberos: KerberosCredentials?
         do {
             options = try MountOptions.parse(Array(CommandLine.arguments.dropFirst()))
             if options.passwordOnCommandLine {
@@ -29,7 +30,11 @@ struct SMB3FS {
             if options.guest {
                 printError("warning: guest: the session is neither signed nor encrypted; anyone on the network path can read and alter it")
             }
-            credentials = try resolveCredentials(options)
+            if options.kerberos {
+                kerberos = try KerberosCache.credentials(options)
+            } else {
+                credentials = try resolveCredentials(options)
+            }
             try checkMountpoint(options.mountpoint)
         } catch let e as UsageError {
             printError(e.message)
@@ -58,6 +63,8 @@ struct SMB3FS {
 
         var config = ClientConfiguration(host: options.host, share: options.share, credentials: credentials, logger: logger)
         config.port = options.port
+        config.kerberos = kerberos
+        config.address = options.address
         config.dialects = options.offeredDialects
         config.signing = options.signing
         config.guest = options.guest

@@ -36,6 +36,34 @@ final class CLIFailureTests: MountTestCase {
         assertCleanFailure(mount(options: ["credentials=\(credentials!)", "vers=1.0"]), "vers=1.0")
     }
 
+    /// sec=, spn=, cruid= and ip= values that cannot be right: one line each, naming the value.
+    func testBadSecuritySpnCruidAndIp() {
+        let cases: [(String, String)] = [
+            ("sec=lanman", "smb3fs: sec=lanman is not supported; use sec=ntlmssp or sec=krb5"),
+            ("spn=cifs", "smb3fs: bad spn \"cifs\": expected a service principal like cifs/server.example.com"),
+            ("cruid=no-such-user-here", "smb3fs: bad cruid \"no-such-user-here\": no such user"),
+            ("ip=nas.example.com", "smb3fs: bad ip \"nas.example.com\": expected an IPv4 or IPv6 address"),
+        ]
+        for (option, line) in cases {
+            let r = mount(options: ["credentials=\(credentials!)", "sec=krb5", option])
+            assertCleanFailure(r, option)
+            XCTAssertEqual(r.stderrLines, [line], option)
+        }
+        let both = mount(options: ["guest", "sec=krb5"])
+        assertCleanFailure(both, "guest with sec=krb5")
+        XCTAssertEqual(both.stderrLines, ["smb3fs: guest and sec=krb5 exclude each other"])
+    }
+
+    /// ip= dials that address; the source keeps the name it was given (here one that does not
+    /// resolve), as mount.cifs does. sec=ntlmssp is the default spelled out.
+    func testAddressOption() {
+        let point = makeDir("byip")
+        XCTAssertTrue(mountOK(source: "//no-such-name.invalid/\(env.share)", at: point,
+                              options: ["credentials=\(credentials!)", "ip=\(env.host)", "sec=ntlmssp"]))
+        XCTAssertEqual(mountEntry(at: point)?.source, "//no-such-name.invalid/\(env.share)")
+        unmount(point)
+    }
+
     func testMissingMountPoint() {
         let missing = work + "/does-not-exist"
         assertCleanFailure(mount(at: missing, options: ["credentials=\(credentials!)"]), mountPoint: missing,

@@ -10,7 +10,7 @@ final class SPNEGOClientTests: XCTestCase {
                                           responseToken: Fixtures.challenge(), mechListMIC: nil))
     }
 
-    func clientAfterAuthenticate() throws -> (SPNEGOClient, SPNEGO.NegTokenResp) {
+    func clientAfterAuthenticate() throws -> (SPNEGOClient<NTLMMechanism>, SPNEGO.NegTokenResp) {
         var client = SPNEGOClient(ntlm: Fixtures.credentials)
         client.ntlm.overrides = .init(clientChallenge: nil, timestamp: nil, exportedSessionKey: esk)
         let first = try client.nextToken(serverToken: nil)

@@ -5,8 +5,9 @@ import SMBProtocol
 import Synchronization
 import XCTest
 
-/// STATUS_NETWORK_SESSION_EXPIRED (MS-SMB2 3.2.5.1.6): the client authenticates again and
-/// retries the request; the caller sees only the data. Samba sends it only when a Kerberos
+/// STATUS_NETWORK_SESSION_EXPIRED (MS-SMB2 3.2.5.1.6): the client authenticates the same
+/// session again on the same connection (3.2.4.2.3.1, here with NTLM) and retries the request;
+/// the caller sees only the data. Samba sends it only when a Kerberos
 /// ticket runs out, so a relay in front of the real server answers one READ with it, signed
 /// with the session's key as the server would.
 final class SessionExpiryTests: XCTestCase {
@@ -28,8 +29,10 @@ final class SessionExpiryTests: XCTestCase {
         try Data(content).write(to: URL(fileURLWithPath: server.sharePath + "/" + name))
         defer { try? FileManager.default.removeItem(atPath: server.sharePath + "/" + name) }
         let expiry = OneExpiry()
+        let setups = Mutex(0)
         let proxy = try TamperingProxy(targetHost: server.host) { command, status in
-            command == Self.read && status == 0 && expiry.take()
+            if command == 0x01 && status == 0 { setups.withLock { $0 += 1 } }
+            return command == Self.read && status == 0 && expiry.take()
                 ? .failWith(Self.networkSessionExpired, sign: { expiry.sign(&$0) }) : .pass
         }
         defer { proxy.stop() }
@@ -45,7 +48,9 @@ final class SessionExpiryTests: XCTestCase {
         XCTAssertEqual(proxy.tamperedCount, 1, "the expiry was not delivered")
         XCTAssertTrue(data == content, "data after authenticating again")
         let now = try XCTUnwrap(share.link.current)
-        XCTAssertNotEqual(now.sessionId, first.sessionId, "no new session")
+        XCTAssertEqual(now.sessionId, first.sessionId, "a new session was made")
+        XCTAssertEqual(now.generation, first.generation, "the connection was made again")
+        XCTAssertEqual(setups.withLock { $0 }, 2, "successful SESSION_SETUPs: the first, and one to authenticate again")
         XCTAssertEqual(share.link.reclaimCounts.lost, 0)
         try await share.close(f.fileId)
         await share.disconnect()

@@ -24,6 +24,12 @@ final class ErrnoMappingTests: XCTestCase {
         }
     }
 
+    /// A Kerberos ticket that ran out mid-mount: EKEYEXPIRED, as the kernel's cifs client says.
+    func testMissingTicketIsKeyExpired() {
+        XCTAssertEqual(ErrnoMapping.errno(for: SMBError.noTicket("cifs/fs.example.com")), EKEYEXPIRED)
+        XCTAssertEqual(SMBError.noTicket("cifs/fs.example.com").description, "no Kerberos ticket for cifs/fs.example.com (run kinit)")
+    }
+
     func testClientFailuresAreEIO() {
         XCTAssertEqual(ErrnoMapping.errno(for: SMBError.signatureInvalid(.read, 5)), EIO)
         XCTAssertEqual(ErrnoMapping.errno(for: SMBError.malformed("x")), EIO)
