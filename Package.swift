@@ -33,15 +33,19 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "smb3fs", dependencies: [
-            "FUSEAdapter", "SMBFS", "SMBClient",
+            "FUSEAdapter", "SMBFS", "SMBClient", "SMBCrypto",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Decoder fuzz targets: libFuzzer with -DFUZZING -sanitize=fuzzer, else a replayer (Scripts/fuzz).
+        .target(name: "SMBFuzzTargets", dependencies: ["SMBProtocol", "SMBAuth", "SMBCrypto"]),
+        .executableTarget(name: "SMBFuzz", dependencies: ["SMBFuzzTargets"]),
 
         .testTarget(name: "SMBProtocolTests", dependencies: ["SMBProtocol"]),
         .testTarget(name: "SMBCryptoTests", dependencies: ["SMBCrypto"]),
         .testTarget(name: "SMBAuthTests", dependencies: ["SMBAuth", "SMBCrypto"]),
         .testTarget(name: "SMBClientTests", dependencies: ["SMBClient", "SMBProtocol"]),
         .testTarget(name: "SMBFSTests", dependencies: ["SMBFS", "SMBClient"]),
+        .testTarget(name: "SMBFuzzTests", dependencies: ["SMBFuzzTargets"]),
         .testTarget(name: "MountTests"),
     ]
 )

@@ -68,6 +68,15 @@ enum UTF16LE {
         return out
     }
 
+    /// UTF-8 bytes to UTF-16LE without making a String of them (for a password); invalid
+    /// sequences become U+FFFD.
+    static func encode(utf8 bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        _ = transcode(bytes.makeIterator(), from: UTF8.self, to: UTF16.self, stoppingOnError: false) { out.appendLE($0) }
+        return out
+    }
+
     /// Decodes UTF-16LE; odd lengths are malformed; invalid surrogates become U+FFFD.
     static func decode(_ bytes: ArraySlice<UInt8>) throws -> String {
         guard bytes.count % 2 == 0 else { throw AuthError.malformed("odd-length UTF-16 string") }

@@ -50,11 +50,13 @@ struct NTLMClient: Sendable {
         let clientChallenge = overrides.clientChallenge ?? Random.bytes(8)
         let timestamp = overrides.timestamp ?? challenge.timestamp ?? Self.currentFileTime()
 
-        let responseKeyNT = NTLMv2.ntowfv2(user: credentials.user, password: credentials.password, domain: credentials.domain)
+        var responseKeyNT = NTLMv2.ntowfv2(user: credentials.user, ntHash: credentials.ntHash, domain: credentials.domain)
+        defer { Secret.wipe(&responseKeyNT) }
         let temp = NTLMv2.clientBlob(timestamp: timestamp, clientChallenge: clientChallenge,
                                      serverName: NTLMMessage.encodeAVPairs(Self.clientTargetInfo(challenge.avPairs)))
         let proof = NTLMv2.ntProofStr(responseKeyNT: responseKeyNT, serverChallenge: challenge.serverChallenge, temp: temp)
-        let keyExchangeKey = NTLMv2.sessionBaseKey(responseKeyNT: responseKeyNT, ntProofStr: proof)
+        var keyExchangeKey = NTLMv2.sessionBaseKey(responseKeyNT: responseKeyNT, ntProofStr: proof)
+        defer { Secret.wipe(&keyExchangeKey) }
 
         var exportedSessionKey = keyExchangeKey
         var encryptedKey = [UInt8]()

@@ -4,8 +4,12 @@ import SMBCrypto
 enum NTLMv2 {
     /// NTOWFv2 = HMAC_MD5(MD4(UNICODE(Passwd)), UNICODE(ConcatenationOf(Uppercase(User), UserDom))).
     static func ntowfv2(user: String, password: String, domain: String) -> [UInt8] {
-        let ntHash = Digest.md4(UTF16LE.encode(password))
-        return MAC.hmacMD5(key: ntHash, data: UTF16LE.encode(UTF16LE.uppercase(user) + domain))
+        ntowfv2(user: user, ntHash: Digest.md4(UTF16LE.encode(password)), domain: domain)
+    }
+
+    /// NTOWFv2 from NTOWFv1 (MD4(UNICODE(Passwd)), 3.3.1), which is what the credentials keep.
+    static func ntowfv2(user: String, ntHash: [UInt8], domain: String) -> [UInt8] {
+        MAC.hmacMD5(key: ntHash, data: UTF16LE.encode(UTF16LE.uppercase(user) + domain))
     }
 
     /// temp = Responserversion(1) HiResponserversion(1) Z(6) Time ClientChallenge Z(4) ServerName Z(4)

@@ -380,30 +380,15 @@ final class Connection: Sendable {
             fail(.smb1Response)
             return
         }
-        var offset = 0
-        while true {
-            let header: Header
-            do {
-                header = try Header.decode(frame, at: offset)
-            } catch {
-                fail(.malformed("\(error)"))
-                return
-            }
-            let next = Int(header.nextCommand)
-            let end: Int
-            if next == 0 {
-                end = frame.count
-            } else {
-                guard next >= Header.size, next % 8 == 0, next <= frame.count - offset else {
-                    fail(.malformed("bad NextCommand \(next)"))
-                    return
-                }
-                end = offset + next
-            }
-            let message = offset == 0 && end == frame.count ? frame : Array(frame[offset..<end])
-            handle(header: header, message: message, encrypted: encrypted)
-            if next == 0 { return }
-            offset = end
+        let messages: [(header: Header, range: Range<Int>)]
+        do {
+            messages = try CompoundResponse.split(frame)
+        } catch {
+            fail(.malformed("\(error)"))
+            return
+        }
+        for (header, range) in messages {
+            handle(header: header, message: range == frame.indices ? frame : Array(frame[range]), encrypted: encrypted)
         }
     }
 

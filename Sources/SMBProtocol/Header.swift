@@ -102,3 +102,27 @@ public struct Header: Sendable, Equatable {
         return h
     }
 }
+
+/// The messages of one received frame: related or unrelated responses chained by NextCommand
+/// (MS-SMB2 2.2.1, 3.2.5.1.9). Each link must be at least a header long, 8-byte aligned
+/// (3.3.4.1.3) and inside the frame, so a frame of n bytes holds at most n / 64 messages and
+/// the walk always ends.
+public enum CompoundResponse {
+    public static func split(_ frame: [UInt8]) throws -> [(header: Header, range: Range<Int>)] {
+        var out: [(header: Header, range: Range<Int>)] = []
+        var offset = 0
+        while true {
+            let header = try Header.decode(frame, at: offset)
+            let next = Int(header.nextCommand)
+            guard next != 0 else {
+                out.append((header, offset..<frame.count))
+                return out
+            }
+            guard next >= Header.size, next % 8 == 0, next <= frame.count - offset else {
+                throw ProtocolError.unexpected("bad NextCommand \(next)")
+            }
+            out.append((header, offset..<offset + next))
+            offset += next
+        }
+    }
+}

@@ -1,11 +1,13 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SMBCrypto
 
-/// A mount.cifs credentials file: "username=", "password=", "domain=" lines.
+/// A mount.cifs credentials file: "username=", "password=", "domain=" lines. The password
+/// stays bytes (never a String, which could not be wiped); the caller wipes it once used.
 struct CredentialsFile {
     var username: String?
-    var password: String?
+    var password: [UInt8]?
     var domain: String?
 
     /// Larger files are not credentials files.
@@ -37,29 +39,39 @@ struct CredentialsFile {
             }
             if bytes.count > maxSize { throw UsageError("credentials file \(path) is too large") }
         }
-        defer { for i in bytes.indices { bytes[i] = 0 } }
+        defer { Secret.wipe(&bytes) }
         return try parse(bytes, path: path)
     }
 
     static func parse(_ bytes: [UInt8], path: String) throws -> CredentialsFile {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw UsageError("credentials file \(path) is not UTF-8 text")
-        }
         var c = CredentialsFile()
-        for (n, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var line = Substring(rawLine)
-            if line.hasSuffix("\r") { line = line.dropLast() }
-            let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            guard let eq = trimmed.firstIndex(of: "=") else {
+        let space: Set<UInt8> = [0x20, 0x09]
+        for (n, rawLine) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            var line = rawLine[...]
+            if line.last == 0x0D { line = line.dropLast() }
+            let trimmed = line.drop(while: { space.contains($0) })
+            if trimmed.isEmpty || trimmed.first == UInt8(ascii: "#") { continue }
+            guard let eq = trimmed.firstIndex(of: UInt8(ascii: "=")) else {
                 throw UsageError("credentials file \(path), line \(n + 1): expected key=value")
             }
-            let key = trimmed[..<eq].trimmingSpaces()
-            let value = String(trimmed[trimmed.index(after: eq)...])
+            guard let key = String(validating: trimmed[..<eq], as: UTF8.self)?.trimmingSpaces() else {
+                throw UsageError("credentials file \(path), line \(n + 1) is not UTF-8 text")
+            }
+            let raw = trimmed[trimmed.index(after: eq)...]
+            func text() throws -> String {
+                guard let v = String(validating: raw, as: UTF8.self) else {
+                    throw UsageError("credentials file \(path), line \(n + 1) is not UTF-8 text")
+                }
+                return v.trimmingSpaces()
+            }
             switch key {
-            case "username", "user": c.username = value.trimmingSpaces()
-            case "password", "pass": c.password = value
-            case "domain", "dom", "workgroup": c.domain = value.trimmingSpaces()
+            case "username", "user": c.username = try text()
+            case "password", "pass":
+                let invalid = transcode(raw.makeIterator(), from: UTF8.self, to: UTF32.self, stoppingOnError: true) { _ in }
+                guard !invalid else { throw UsageError("credentials file \(path), line \(n + 1) is not UTF-8 text") }
+                if var old = c.password { Secret.wipe(&old) }
+                c.password = Array(raw)
+            case "domain", "dom", "workgroup": c.domain = try text()
             default: throw UsageError("credentials file \(path), line \(n + 1): unknown key \"\(key)\"")
             }
         }

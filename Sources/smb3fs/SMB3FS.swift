@@ -3,6 +3,7 @@ import FUSEAdapter
 import Logging
 import SMBAuth
 import SMBClient
+import SMBCrypto
 import SMBFS
 import Synchronization
 #if canImport(Glibc)
@@ -25,6 +26,7 @@ struct SMB3FS {
         do {
             options = try MountOptions.parse(Array(CommandLine.arguments.dropFirst()))
             if options.passwordOnCommandLine {
+                hidePasswordsInArgv()
                 printError("warning: a password given with -o password= is visible to other users in the process list; use credentials= or $PASSWD")
             }
             if options.guest {
@@ -140,17 +142,20 @@ struct SMB3FS {
 
     static func resolveCredentials(_ o: MountOptions) throws -> NTLMCredentials {
         var user = o.username ?? (o.guest ? "guest" : nil)
-        var password = o.password ?? (o.guest ? "" : nil)
+        // The password as bytes, wiped once hashed (NTLMCredentials keeps only its NT hash).
+        var password = o.password.map { Array($0.utf8) } ?? (o.guest ? [] : nil)
+        defer { if password != nil { Secret.wipe(&password!) } }
         var domain = o.domain
         if let path = o.credentialsFile {
-            let c = try CredentialsFile.load(path)
+            var c = try CredentialsFile.load(path)
+            defer { if c.password != nil { Secret.wipe(&c.password!) } }
             user = user ?? c.username
             password = password ?? c.password
             domain = domain ?? c.domain
         }
         if user == nil, let u = getenv("USER") { user = String(cString: u) }
         guard let user, !user.isEmpty else { throw UsageError("no user name: use -o username= or credentials=") }
-        if password == nil, let p = getenv("PASSWD") { password = String(cString: p) }
+        if password == nil, let p = getenv("PASSWD") { password = Array(UnsafeRawBufferPointer(start: p, count: strlen(p))) }
         if password == nil {
             guard isatty(0) != 0 else {
                 throw UsageError("no password for \(user): use credentials=, $PASSWD, or run on a terminal to be asked")
@@ -158,13 +163,16 @@ struct SMB3FS {
             guard let p = getpass("Password for \(user)@//\(o.host)/\(o.share): ") else {
                 throw UsageError("cannot read the password")
             }
-            password = String(cString: p)
+            // getpass answers in a static buffer: copied, then cleared.
+            let n = strlen(p)
+            password = Array(UnsafeRawBufferPointer(start: p, count: n))
+            Secret.wipe(p, count: n)
         }
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
         let hostname = host.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         let workstation = hostname.split(separator: ".").first.map { String($0).uppercased() } ?? "SMB3FS"
-        return NTLMCredentials(user: user, password: password ?? "", domain: domain ?? "", workstation: workstation)
+        return NTLMCredentials(user: user, passwordUTF8: password ?? [], domain: domain ?? "", workstation: workstation)
     }
 
     /// The mountpoint must be an existing, empty directory.

@@ -185,6 +185,16 @@ final class CLITests: MountTestCase {
         XCTAssertTrue(r.stderr.lowercased().contains("password"), r.summary)
         XCTAssertFalse(r.stderr.contains(env.password), "the warning must not repeat the password")
         XCTAssertEqual(sh(#"ls -- "$1" >/dev/null"#, mnt).status, 0)
+        // Once parsed, the password is overwritten where ps reads it.
+        let pids = smb3fsProcesses(for: mnt)
+        XCTAssertEqual(pids.count, 1)
+        for pid in pids {
+            let cmdline = (FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data())
+                .split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            XCTAssertFalse(cmdline.joined(separator: " ").contains(env.password), "password in /proc/\(pid)/cmdline")
+            XCTAssertTrue(cmdline.contains { $0.contains("password=" + String(repeating: "X", count: env.password.count)) },
+                          "\(cmdline.filter { !$0.contains(env.password) })")
+        }
     }
 
     func testPASSWDAndShortOptionNames() {

@@ -17,6 +17,20 @@ final class NTLMv2VectorTests: XCTestCase {
         ])
     }
 
+    /// The credentials keep NTOWFv1 (MS-NLMP 4.2.2.1.2), not the password, whichever way it
+    /// is given; NTOWFv2 from it is 4.2.4.1.1's.
+    func testCredentialsKeepTheNTHashNotThePassword() {
+        let fromString = NTLMCredentials(user: "User", password: "Password", domain: "Domain", workstation: "COMPUTER")
+        let fromBytes = NTLMCredentials(user: "User", passwordUTF8: Array("Password".utf8), domain: "Domain", workstation: "COMPUTER")
+        XCTAssertEqual(hexString(fromString.ntHash), "a4f49c406510bdcab6824ee7c30fd852")
+        XCTAssertEqual(fromBytes.ntHash, fromString.ntHash)
+        XCTAssertEqual(hexString(NTLMv2.ntowfv2(user: "User", ntHash: fromBytes.ntHash, domain: "Domain")),
+                       "0c868a403bfd7a93a3001ef22ef02e3f")
+        XCTAssertFalse(Mirror(reflecting: fromString).children.contains { ($0.value as? String) == "Password" })
+        let accented = NTLMCredentials(user: "u", passwordUTF8: Array("Grüße€".utf8), domain: "", workstation: "")
+        XCTAssertEqual(accented.ntHash, NTLMCredentials(user: "u", password: "Grüße€", domain: "", workstation: "").ntHash)
+    }
+
     func testVectors() {
         let key = NTLMv2.ntowfv2(user: "User", password: "Password", domain: "Domain")
         XCTAssertEqual(hexString(key), "0c868a403bfd7a93a3001ef22ef02e3f")                                     // 4.2.4.1.1

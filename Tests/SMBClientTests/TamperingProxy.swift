@@ -17,6 +17,9 @@ final class TamperingProxy: @unchecked Sendable {
         case failWith(UInt32, sign: @Sendable (inout [UInt8]) -> Void)
         /// Rewrites the message in place (a field of an unsigned NEGOTIATE response, a flag).
         case patch(@Sendable (inout [UInt8]) -> Void)
+        /// Sends this message instead of the genuine one, of any length a Direct TCP frame
+        /// holds (at most 2^24 - 1 bytes, MS-SMB2 2.1).
+        case replace(@Sendable ([UInt8]) -> [UInt8])
     }
 
     let port: UInt16
@@ -97,6 +100,12 @@ final class TamperingProxy: @unchecked Sendable {
                 let status = UInt32(frame[8]) | UInt32(frame[9]) << 8 | UInt32(frame[10]) << 16 | UInt32(frame[11]) << 24
                 switch decide(command, status) {
                 case .pass: break
+                case .replace(let forge):
+                    let m = forge(frame)
+                    let n = m.count
+                    count()
+                    guard writeAll(to, [0, UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + m) else { return }
+                    continue
                 case .patch(let change):
                     change(&frame)
                     count()
