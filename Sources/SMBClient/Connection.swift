@@ -354,28 +354,50 @@ final class Connection: Sendable {
     /// Called by the channel for every Direct TCP frame; a frame may hold a chain of
     /// compounded responses linked by NextCommand (MS-SMB2 3.2.5.1.9).
     func didReceive(frame received: [UInt8]) {
-        let c = born.duration(to: ContinuousClock.now).components
-        lastReceive.store(c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000, ordering: .relaxed)
-        var frame = received
-        let encrypted = TransformHeader.isTransform(received)
-        if encrypted {
-            // MS-SMB2 3.2.5.1.1.1. Which request a message that does not decrypt answers is
-            // unknown (its header is inside), so every request waiting here fails with it.
-            guard let cipher = state.withLock({ $0.cipher }) else {
-                fail(.malformed("an encrypted message arrived on a connection without encryption keys"))
+        if TransformHeader.isTransform(received) {
+            guard received.count >= TransformHeader.size else {
+                fail(.malformed("a TRANSFORM_HEADER frame of \(received.count) bytes"))
                 return
             }
-            do {
-                frame = try cipher.open(received)
-            } catch {
-                logger.error("encrypted message rejected", metadata: ["reason": "\(error)"])
-                fail(.decryptionFailed("\(error)"))
-                return
-            }
-        } else if received.starts(with: TransformHeader.compressedProtocolId) {
+            didReceive(transformHeader: Array(received[..<TransformHeader.size]),
+                       body: Array(received[TransformHeader.size...]))
+            return
+        }
+        noteReceive()
+        if received.starts(with: TransformHeader.compressedProtocolId) {
             fail(.malformed("a compressed message arrived; compression was not negotiated"))
             return
         }
+        dispatch(frame: received, encrypted: false)
+    }
+
+    /// An encrypted frame, received as its TRANSFORM_HEADER and the rest, which is decrypted
+    /// in place (MS-SMB2 3.2.5.1.1.1). Which request a message that does not decrypt answers
+    /// is unknown (its header is inside), so every request waiting here fails with it.
+    func didReceive(transformHeader: [UInt8], body: consuming [UInt8]) {
+        noteReceive()
+        guard let cipher = state.withLock({ $0.cipher }) else {
+            fail(.malformed("an encrypted message arrived on a connection without encryption keys"))
+            return
+        }
+        var message = consume body
+        do {
+            try cipher.open(header: transformHeader, body: &message)
+        } catch {
+            logger.error("encrypted message rejected", metadata: ["reason": "\(error)"])
+            fail(.decryptionFailed("\(error)"))
+            return
+        }
+        dispatch(frame: message, encrypted: true)
+    }
+
+    private func noteReceive() {
+        let c = born.duration(to: ContinuousClock.now).components
+        lastReceive.store(c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000, ordering: .relaxed)
+    }
+
+    /// A frame in clear (or decrypted): its messages, each to the request it answers.
+    private func dispatch(frame: [UInt8], encrypted: Bool) {
         if MultiProtocolNegotiate.isSMB1(frame) {
             fail(.smb1Response)
             return

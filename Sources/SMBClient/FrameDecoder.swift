@@ -13,17 +13,23 @@ final class FrameLimit: Sendable {
 /// Splits the byte stream into Direct TCP frames (MS-SMB2 2.1) and hands each to the
 /// connection, with the channel's end. Each frame is copied once, from the socket's buffers
 /// straight into the array it is handed over in (no gathering buffer in between: a 1 MiB READ
-/// response arrives in many reads). A frame over the limit is an error that closes the
-/// connection; it is never buffered.
+/// response arrives in many reads). An encrypted frame's TRANSFORM_HEADER (MS-SMB2 2.2.41) is
+/// kept apart from the rest, so the message is decrypted in place in its own array. A frame
+/// over the limit is an error that closes the connection; it is never buffered.
 final class FrameReceiver: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     let sink: Connection
     let limit: FrameLimit
     /// The length prefix, while it arrives.
     private var prefix: [UInt8] = []
-    /// The frame being filled, its length, and how much of it has arrived.
+    /// The frame's first bytes (a TRANSFORM_HEADER's worth), while they arrive.
+    private var head: [UInt8] = []
+    /// The rest of the frame being filled (or the whole frame, when it is not encrypted), the
+    /// frame's length, and how much of `frame` has arrived.
     private var frame: [UInt8] = []
     private var expected: Int?
+    private var headDone = false
+    private var encrypted = false
     private var filled = 0
     private var failed = false
 
@@ -45,14 +51,20 @@ final class FrameReceiver: ChannelInboundHandler {
                     prefix.removeAll(keepingCapacity: true)
                     let max = limit.current
                     guard n <= max else { throw SMBError.frameTooLarge(length: n, limit: max) }
-                    // Every byte is written below before the frame is handed over.
-                    frame = [UInt8](unsafeUninitializedCapacity: n) { _, count in count = n }
                     expected = n
-                    filled = 0
-                    if n == 0 { deliver() }
+                    head.removeAll(keepingCapacity: true)
+                    headDone = false
+                    if n == 0 { startBody(length: 0) }
                     continue
                 }
-                let take = min(length - filled, buf.readableBytes)
+                if !headDone {
+                    let want = min(TransformHeader.size, length)
+                    let take = min(want - head.count, buf.readableBytes)
+                    head.append(contentsOf: buf.readBytes(length: take) ?? [])
+                    if head.count == want { startBody(length: length) }
+                    continue
+                }
+                let take = min(frame.count - filled, buf.readableBytes)
                 let at = filled
                 frame.withUnsafeMutableBytes { dst in
                     buf.withUnsafeReadableBytes { src in
@@ -61,7 +73,7 @@ final class FrameReceiver: ChannelInboundHandler {
                 }
                 buf.moveReaderIndex(forwardBy: take)
                 filled += take
-                if filled == length { deliver() }
+                if filled == frame.count { deliver() }
             }
         } catch {
             failed = true
@@ -69,11 +81,32 @@ final class FrameReceiver: ChannelInboundHandler {
         }
     }
 
+    /// The frame's first bytes are in: the array the rest goes into (every byte of it is
+    /// written before it is handed over).
+    private func startBody(length: Int) {
+        headDone = true
+        encrypted = head.count == TransformHeader.size && head.starts(with: TransformHeader.protocolId)
+        let n = encrypted ? length - head.count : length
+        frame = [UInt8](unsafeUninitializedCapacity: n) { _, count in count = n }
+        filled = 0
+        if !encrypted && !head.isEmpty {
+            frame.withUnsafeMutableBytes { dst in
+                head.withUnsafeBytes { dst.baseAddress?.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            }
+            filled = head.count
+        }
+        if filled == n { deliver() }
+    }
+
     private func deliver() {
         let f = frame
         frame = []
         expected = nil
-        sink.didReceive(frame: f)
+        if encrypted {
+            sink.didReceive(transformHeader: head, body: f)
+        } else {
+            sink.didReceive(frame: f)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -81,22 +81,32 @@ final class SessionCipher: Sendable {
     /// The SMB2 message (or chain) inside an encrypted frame, after its tag is checked
     /// (MS-SMB2 3.2.5.1.1.1).
     func open(_ frame: [UInt8]) throws(OpenError) -> [UInt8] {
+        guard frame.count >= TransformHeader.size else { throw .malformed("a frame of \(frame.count) bytes") }
+        var body = Array(frame[TransformHeader.size...])
+        try open(header: Array(frame[..<TransformHeader.size]), body: &body)
+        return body
+    }
+
+    /// As `open`, for a frame received as its TRANSFORM_HEADER (`header`) and the rest
+    /// (`body`): the message is decrypted in place, and `body` becomes it. A READ's payload is
+    /// not copied on its way to the reader.
+    func open(header bytes: [UInt8], body: inout [UInt8]) throws(OpenError) {
         let header: TransformHeader
-        do { header = try TransformHeader.decode(frame) } catch { throw .malformed("\(error)") }
+        do { header = try TransformHeader.decode(bytes, following: body.count) } catch { throw .malformed("\(error)") }
         guard header.sessionId == sessionId else { throw .otherSession(header.sessionId) }
         let nonce = Array(header.nonce.prefix(cipher.aead.nonceLength))
-        var message = Array(frame[TransformHeader.size..<(TransformHeader.size + Int(header.originalMessageSize))])
+        let size = Int(header.originalMessageSize)
         do {
-            try frame.withUnsafeBytes { f in
-                try message.withUnsafeMutableBytes { m in
-                    try decryption.open(nonce: nonce, aad: UnsafeRawBufferPointer(rebasing: f[TransformHeader.aadRange]),
-                                        data: m, tag: header.signature)
+            try bytes.withUnsafeBytes { h in
+                try body.withUnsafeMutableBytes { m in
+                    try decryption.open(nonce: nonce, aad: UnsafeRawBufferPointer(rebasing: h[TransformHeader.aadRange]),
+                                        data: UnsafeMutableRawBufferPointer(rebasing: m[..<size]), tag: header.signature)
                 }
             }
         } catch {
             throw .authentication
         }
-        return message
+        if size < body.count { body.removeLast(body.count - size) }
     }
 }
 

@@ -47,7 +47,13 @@ public struct TransformHeader: Sendable, Equatable {
     /// message it announces must fit in what follows (a hostile length is an error, not a read
     /// past the end).
     public static func decode(_ frame: [UInt8]) throws -> TransformHeader {
-        var r = WireReader(frame)
+        try decode(frame, following: frame.count - Self.size)
+    }
+
+    /// Decodes the header in `head` (at least its 52 bytes) when `following` bytes come after
+    /// it in the frame (the encrypted message, received apart from the header).
+    public static func decode(_ head: [UInt8], following: Int) throws -> TransformHeader {
+        var r = WireReader(head)
         guard try r.read(4) == protocolId else { throw ProtocolError.badProtocolId }
         let signature = try r.read(16)
         let nonce = try r.read(16)
@@ -59,8 +65,8 @@ public struct TransformHeader: Sendable, Equatable {
             throw ProtocolError.unexpected("TRANSFORM_HEADER Flags 0x\(String(flags, radix: 16))")
         }
         // An SMB2 message is at least its 64-byte header.
-        guard Int(size) >= Header.size, Int(size) <= frame.count - Self.size else {
-            throw ProtocolError.unexpected("TRANSFORM_HEADER OriginalMessageSize \(size) in a \(frame.count)-byte frame")
+        guard Int(size) >= Header.size, Int(size) <= following else {
+            throw ProtocolError.unexpected("TRANSFORM_HEADER OriginalMessageSize \(size) in a \(following + Self.size)-byte frame")
         }
         return TransformHeader(signature: signature, nonce: nonce, originalMessageSize: size, flags: flags,
                                sessionId: sessionId)
