@@ -37,10 +37,11 @@ enum Operations {
 
         ops.`init` = { userdata, conn in
             guard let conn else { return }
-            // The read-ahead window (with read_ahead_kb raised, FUSEMount.raiseReadAhead): one
-            // READ of the usual MaxReadSize, the next asked for while this one is read. Wider
-            // windows (read_ahead_kb raised after INIT, up to 16 MiB) measured slower on a
-            // local server: more buffers in flight for the same bytes.
+            // The kernel's read-ahead window (with read_ahead_kb raised, FUSEMount.raiseReadAhead):
+            // one READ of the usual MaxReadSize, the next asked for while this one is read. Wider
+            // kernel windows (read_ahead_kb raised after INIT, up to 16 MiB) measured slower on a
+            // local server: more buffers in flight for the same bytes. Further ahead, the mount
+            // reads by itself (SMBFS FileReadAhead.swift, rasize=).
             conn.pointee.max_readahead = 1 << 20
             conn.pointee.max_write = 1 << 20
             // Writeback caching would make the kernel ignore the server's file sizes.

@@ -48,6 +48,12 @@ public final class Share: Sendable {
         link.onLeaseBreak(handler)
     }
 
+    /// Whether the open holds a lease with read caching (MS-SMB2 2.2.13.2.8): another
+    /// client's write breaks it first, and the lease state changes as the break arrives.
+    public func cachesReads(_ fileId: FileId) -> Bool {
+        link.record(fileId)?.durable?.leaseState.contains(.readCaching) ?? false
+    }
+
     /// Whether requests on this share are signed and responses verified.
     public var isSigned: Bool { signingAlgorithm != nil }
 

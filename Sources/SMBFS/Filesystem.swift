@@ -24,6 +24,9 @@ public final class Filesystem: Sendable {
         /// Bytes of acknowledged writes that may be on their way to the server at once
         /// (write-behind); 0 sends each write before acknowledging it.
         public var writeBehindBytes = 32 << 20
+        /// Bytes of a file read ahead of a sequential reader (`rasize=`, FileReadAhead.swift);
+        /// 0 reads only what the kernel asks for.
+        public var readAheadBytes = 8 << 20
         /// CHANGE_NOTIFY on listed directories (see Watches.swift); off with `nonotify`.
         public var watchDirectories = true
         public init(ownership: Ownership, rootPath: String) {
@@ -81,6 +84,9 @@ public final class Filesystem: Sendable {
     private let reading = Mutex<[String: (stamp: UInt64, task: Task<[Entry], Error>)]>([:])
     /// Listings being read ahead of a tree walk (ReadAhead.swift).
     let readingAhead = Atomic<Int>(0)
+    /// Sequential reads by file handle, and the bytes they read ahead (FileReadAhead.swift).
+    let readStreams = Mutex<[UInt64: ReadStream]>([:])
+    let readAheadBytes = Atomic<Int>(0)
 
     func isBeingRead(_ dir: String) -> Bool { reading.withLock { $0[dir] != nil } }
 
@@ -132,7 +138,10 @@ public final class Filesystem: Sendable {
     }
 
     func invalidate(_ ino: UInt64, _ what: Invalidation) {
-        if case .entry = what {} else { fresh.withLock { $0.forget(ino) } }
+        if case .entry = what {} else {
+            fresh.withLock { $0.forget(ino) }
+            dropReadAhead(ino: ino)
+        }
         invalidator.withLock { $0 }?(ino, what)
     }
 
@@ -561,12 +570,8 @@ public final class Filesystem: Sendable {
         handles.withLock { h in h.files.values.first { $0.ino == ino }?.fileId }
     }
 
-    public func read(handle: UInt64, offset: UInt64, size: Int) async throws -> ArraySlice<UInt8> {
-        let fid = try await settledFileId(handle, start: offset, end: offset + UInt64(size))
-        return try await share.readSlice(fid, offset: offset, length: size)
-    }
-
     public func release(handle: UInt64) async {
+        dropReadAhead(handle: handle)
         if let f = try? openFile(handle), let wb = writeBehind {
             await wb.settle(ino: f.ino)
             if let e = await wb.takeError(handle: handle) {

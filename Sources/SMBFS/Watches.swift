@@ -110,6 +110,7 @@ extension Filesystem {
     /// The open file `ino` was written to.
     func changedLocally(ino: UInt64) {
         fresh.withLock { $0.forget(ino) }
+        dropReadAhead(ino: ino)
         if let p = try? path(of: ino) { changedLocally(p, .modified) }
     }
 
@@ -119,6 +120,7 @@ extension Filesystem {
     private func forgetFresh(_ path: String) -> Bool {
         guard let ino = inodes.withLock({ $0.ino(atPath: path) }) else { return false }
         fresh.withLock { $0.forget(ino) }
+        dropReadAhead(ino: ino)
         return true
     }
 

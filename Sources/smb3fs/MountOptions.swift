@@ -65,6 +65,9 @@ struct MountOptions {
     var attributeTimeout: Double { attributeTimeoutOption ?? (cache == "none" ? 0 : cache == "loose" ? 30 : 1) }
     /// Write-behind bytes in flight; none with cache=none.
     var writeBehindBytes: Int { cache == "none" ? 0 : 32 << 20 }
+    /// `rasize=`, when given; otherwise 8 MiB, none with cache=none.
+    var readAheadOption: Int?
+    var readAheadBytes: Int { readAheadOption ?? (cache == "none" ? 0 : 8 << 20) }
     /// `nonotify`: no CHANGE_NOTIFY watches on listed directories.
     var notify = true
     var foreground = false
@@ -272,6 +275,12 @@ struct MountOptions {
                 throw UsageError("bad cache \"\(v)\": expected strict, loose or none")
             }
             cache = v
+        case "rasize":
+            // mount.cifs's name; bytes, at most what the mount reads ahead in all (FileReadAhead.swift).
+            guard let n = Int(try need()), (0...(64 << 20)).contains(n) else {
+                throw UsageError("bad rasize \"\(value ?? "")\": expected bytes from 0 to 67108864")
+            }
+            readAheadOption = n
         case "notify": notify = true
         case "nonotify": notify = false
         case "mapposix": mapPosixNames = true

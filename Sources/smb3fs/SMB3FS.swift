@@ -87,6 +87,7 @@ struct SMB3FS {
                                        rootPath: options.path)
             o.attributeTimeout = options.attributeTimeout
             o.writeBehindBytes = options.writeBehindBytes
+            o.readAheadBytes = options.readAheadBytes
             o.watchDirectories = options.notify
             o.readOnly = options.readOnly
             o.localLocks = options.localLocks

@@ -130,6 +130,15 @@ final class FakeServerTests: XCTestCase {
         guard case .malformed = try await connect(to: server) else { return XCTFail("not read as one frame") }
     }
 
+    /// An encrypted frame arriving a byte at a time: its TRANSFORM_HEADER and the rest are
+    /// put together apart and handed over as one encrypted frame (refused here: no keys yet).
+    func testEncryptedFrameArrivingInPiecesIsAssembled() async throws {
+        let frame = [0xFD, 0x53, 0x4D, 0x42] + Array(repeating: UInt8(0x41), count: 48) + Array(repeating: 0x42, count: 64)
+        let server = try ScriptedServer(reply: [0, 0, 0, UInt8(frame.count)] + frame, trickle: true)
+        guard case .malformed(let why) = try await connect(to: server) else { return XCTFail("not read as one frame") }
+        XCTAssertTrue(why.contains("without encryption keys"), why)
+    }
+
     func testSilentServerTimesOut() async throws {
         let server = try ScriptedServer(reply: [])
         guard case .timeout(let command) = try await connect(to: server) else { return XCTFail("no timeout") }
