@@ -2,6 +2,7 @@ import CFuse3
 import Dispatch
 import Logging
 import SMBFS
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,7 +36,9 @@ public enum FUSEMount {
         guard let se = fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, userdata.toOpaque()) else {
             throw MountError.session("cannot start a FUSE session (options: \(opts))")
         }
-        defer { fuse_session_destroy(se) }
+        // Destroyed once every operation under way has replied (see the end).
+        var quiet = true
+        defer { if quiet { fuse_session_destroy(se) } }
         // The kernel is told to drop attributes or pages the server changed (close-to-open,
         // lease breaks). libfuse's notify calls may come from any thread.
         let session = SessionHandle(se)
@@ -68,6 +71,36 @@ public enum FUSEMount {
         let rc = fuse_session_loop(se)
         fuse_session_unmount(se)
         logger.info("unmounted", metadata: ["loop": "\(rc)"])
+        // Requests the kernel sent last (releases at unmount) may still be answered by their
+        // tasks; they reply through the session. One that waits for good (a blocking lock, a
+        // server that went away) leaves the session to go with the process.
+        quiet = waitForReplies(ctx, seconds: 5)
+        if !quiet { logger.debug("operations still under way at unmount", metadata: ["count": "\(ctx.inFlight.load(ordering: .acquiring))"]) }
+    }
+
+    /// Waits until no operation is under way, up to `seconds`; whether none is.
+    static func waitForReplies(_ ctx: Context, seconds: Int) -> Bool {
+        for _ in 0..<(seconds * 100) {
+            if ctx.inFlight.load(ordering: .acquiring) == 0 { return true }
+            usleep(10_000)
+        }
+        return ctx.inFlight.load(ordering: .acquiring) == 0
+    }
+
+    /// Runs `body` on a thread of its own, which alone takes SIGINT, SIGTERM and SIGHUP, and
+    /// never returns (`body` exits the process). For the daemon's child after fork(): the thread
+    /// that forked must not run Swift code beside other threads (CFuse3 shim.h says why).
+    public static func runOnOwnThread(_ body: @escaping () -> Never) -> Never {
+        // Handed over whole: the calling thread only waits for the new one.
+        final class Job: @unchecked Sendable {
+            let body: () -> Never
+            init(_ body: @escaping () -> Never) { self.body = body }
+        }
+        let job = Unmanaged.passRetained(Job(body)).toOpaque()
+        let rc = smb3fs_run_on_own_thread({ p in Unmanaged<Job>.fromOpaque(p!).takeRetainedValue().body() }, job)
+        let line = "smb3fs: cannot start a thread: \(String(cString: strerror(rc)))\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
+        exit(1)
     }
 
     /// libfuse splits -o values at commas; a comma inside a value is escaped with a backslash.

@@ -1,6 +1,7 @@
 import CFuse3
 import Logging
 import SMBFS
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,8 +26,16 @@ final class Context: Sendable {
     /// `bulk` work (large reads: a megabyte to check and copy into the kernel) runs on Swift's
     /// pool instead, so the connection's thread keeps reading the socket meanwhile.
     func serve(bulk: Bool = false, _ operation: sending @escaping () async -> Void) {
-        Task(executorPreference: bulk ? nil : fs.share.executor, operation: operation)
+        inFlight.add(1, ordering: .relaxed)
+        Task(executorPreference: bulk ? nil : fs.share.executor) {
+            await operation()
+            self.inFlight.subtract(1, ordering: .releasing)
+        }
     }
+
+    /// Operations started by `serve` that have not replied yet: the session is not destroyed
+    /// under them (FUSEMount.run), or their replies would use freed memory.
+    let inFlight = Atomic<Int>(0)
 }
 
 /// The libfuse low-level operations table. Every callback copies its arguments, starts a Task

@@ -19,3 +19,14 @@ enum OpenSSL {
         return .openssl(text.isEmpty ? call : "\(call): \(text)")
     }
 }
+
+/// The process's use of libcrypto.
+public enum CryptoLibrary {
+    /// Called first thing in main: libcrypto is never torn down by its own atexit handler.
+    /// `exit` runs that handler on the exiting thread while others may still be in the middle
+    /// of a digest or cipher (a reconnect under way when a mount fails or ends), which then
+    /// crash on the freed library context. What libcrypto holds goes with the process.
+    public static func keepUntilExit() {
+        _ = OPENSSL_init_crypto(UInt64(OPENSSL_INIT_NO_ATEXIT), nil)
+    }
+}

@@ -1,11 +1,11 @@
 import Dispatch
 import FUSEAdapter
+import Locking
 import Logging
 import SMBAuth
 import SMBClient
 import SMBCrypto
 import SMBFS
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,6 +13,7 @@ import Glibc
 @main
 struct SMB3FS {
     static func main() {
+        CryptoLibrary.keepUntilExit()
         // Crash dumps would hold the password and the session keys: this process never dumps
         // core, and (not dumpable) other processes of the same user cannot attach to it or read
         // its memory through /proc.
@@ -46,8 +47,20 @@ struct SMB3FS {
             exit(1)
         }
 
-        // Fork before any thread exists (NIO and Swift concurrency start theirs lazily).
-        let daemon: Daemon? = options.foreground ? nil : Daemon.detach()
+        // Fork before any thread exists (NIO and Swift concurrency start theirs lazily); the
+        // child goes on on a thread made after the fork (FUSEMount.runOnOwnThread says why).
+        if options.foreground {
+            serve(options, credentials: credentials, kerberos: kerberos, daemon: nil)
+        }
+        let daemon = Daemon.detach()
+        FUSEMount.runOnOwnThread {
+            serve(options, credentials: credentials, kerberos: kerberos, daemon: daemon)
+        }
+    }
+
+    /// Connects, mounts and runs the FUSE session until unmounted; exits the process.
+    static func serve(_ options: MountOptions, credentials: NTLMCredentials, kerberos: KerberosCredentials?,
+                      daemon: Daemon?) -> Never {
         LoggingSystem.bootstrap { _ in
             if daemon != nil {
                 openlog("smb3fs", LOG_PID, LOG_DAEMON)
@@ -194,7 +207,7 @@ struct SMB3FS {
 
 /// Runs async work from synchronous code (main and the FUSE loop are synchronous).
 func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-    let result = Mutex<Result<T, Error>?>(nil)
+    let result = Locked<Result<T, Error>?>(nil)
     let done = DispatchSemaphore(value: 0)
     Task {
         let r: Result<T, Error>
