@@ -15,17 +15,18 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CGSSAPI", providers: [.apt(["libkrb5-dev"])]),
 
+        .target(name: "Locking"),
         .target(name: "SMBProtocol"),
         .target(name: "SMBCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SMBAuth", dependencies: ["SMBCrypto", "CGSSAPI"]),
         .target(name: "SMBClient", dependencies: [
-            "SMBProtocol", "SMBCrypto", "SMBAuth",
+            "SMBProtocol", "SMBCrypto", "SMBAuth", "Locking",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "SMBFS", dependencies: [
-            "SMBClient", "SMBProtocol", "SMBCrypto",
+            "SMBClient", "SMBProtocol", "SMBCrypto", "Locking",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "FUSEAdapter", dependencies: [
@@ -33,7 +34,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "smb3fs", dependencies: [
-            "FUSEAdapter", "SMBFS", "SMBClient", "SMBCrypto",
+            "FUSEAdapter", "SMBFS", "SMBClient", "SMBCrypto", "Locking",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Decoder fuzz targets: libFuzzer with -DFUZZING -sanitize=fuzzer, else a replayer (Scripts/fuzz).
@@ -43,7 +44,7 @@ let package = Package(
         .testTarget(name: "SMBProtocolTests", dependencies: ["SMBProtocol"]),
         .testTarget(name: "SMBCryptoTests", dependencies: ["SMBCrypto"]),
         .testTarget(name: "SMBAuthTests", dependencies: ["SMBAuth", "SMBCrypto"]),
-        .testTarget(name: "SMBClientTests", dependencies: ["SMBClient", "SMBProtocol"]),
+        .testTarget(name: "SMBClientTests", dependencies: ["SMBClient", "SMBProtocol", "Locking"]),
         .testTarget(name: "SMBFSTests", dependencies: ["SMBFS", "SMBClient"]),
         .testTarget(name: "SMBFuzzTests", dependencies: ["SMBFuzzTargets"]),
         .testTarget(name: "MountTests"),

@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// The additional TCP connections bound to a session (SMB3 multichannel, MS-SMB2 3.2.4.2.3),
 /// shared by every copy of the binding they belong to. Bulk I/O is spread over them and the
@@ -9,7 +9,7 @@ final class Channels: Sendable {
         var next = 0
         var closed = false
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// The next healthy connection, round robin over `primary` and the extra channels.
     func pick(primary: Connection) -> Connection {

@@ -1,7 +1,7 @@
+import Locking
 import NIOCore
 import SMBCrypto
 import SMBProtocol
-import Synchronization
 
 extension Connection {
     /// Sends related requests as one compound (MS-SMB2 3.2.4.1.4): one frame, each message
@@ -110,8 +110,8 @@ extension Connection {
 /// Counts registrations; `wait` returns once all have arrived.
 final class Registration: Sendable {
     private struct State { var left: Int; var waiter: CheckedContinuation<Void, Never>? }
-    private let state: Mutex<State>
-    init(count: Int) { state = Mutex(State(left: count, waiter: nil)) }
+    private let state: Locked<State>
+    init(count: Int) { state = Locked(State(left: count, waiter: nil)) }
 
     func arrive() {
         let w = state.withLock { s -> CheckedContinuation<Void, Never>? in

@@ -1,3 +1,4 @@
+import Locking
 import Logging
 import NIOCore
 import NIOPosix
@@ -18,7 +19,7 @@ public struct Response: Sendable {
 
 /// One TCP connection to a server (MS-SMB2 3.2.1.2 Connection): the command sequence window,
 /// outstanding requests keyed by MessageId, and the signing state of the session bound to it.
-/// All mutable state is in one Mutex; I/O goes through the NIO channel.
+/// All mutable state is in one lock (Locked); I/O goes through the NIO channel.
 final class Connection: Sendable {
     struct Pending {
         let command: Command
@@ -59,10 +60,10 @@ final class Connection: Sendable {
     let label: String
     let logger: Logger
     /// The server's numeric address, once connected.
-    let remoteIP = Mutex<String?>(nil)
+    let remoteIP = Locked<String?>(nil)
     let frameLimit = FrameLimit(Connection.initialFrameLimit)
     let requestTimeout: TimeAmount
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// How long a request the server answered STATUS_PENDING for may take in all.
     var asyncTimeout: TimeAmount { requestTimeout * 5 }
@@ -491,14 +492,14 @@ final class Connection: Sendable {
     }
 
     /// Called for each oplock or lease break notification.
-    private let unsolicitedHandler = Mutex<(@Sendable (Header, [UInt8]) -> Void)?>(nil)
+    private let unsolicitedHandler = Locked<(@Sendable (Header, [UInt8]) -> Void)?>(nil)
 
     func onBreak(_ handler: @escaping @Sendable (Header, [UInt8]) -> Void) {
         unsolicitedHandler.withLock { $0 = handler }
     }
 
     /// Called once when the connection fails (the share starts its reconnect from here).
-    private let failureHandler = Mutex<(@Sendable (SMBError) -> Void)?>(nil)
+    private let failureHandler = Locked<(@Sendable (SMBError) -> Void)?>(nil)
 
     func onFailure(_ handler: @escaping @Sendable (SMBError) -> Void) {
         failureHandler.withLock { $0 = handler }

@@ -1,8 +1,8 @@
+import Locking
 import Logging
 import NIOCore
 import SMBCrypto
 import SMBProtocol
-import Synchronization
 
 /// A tree connect to one share over an authenticated, signed session (MS-SMB2 3.2.1.4 TreeConnect),
 /// with the operations the filesystem layer uses. Nothing above this type sees a connection.
@@ -17,7 +17,7 @@ public final class Share: Sendable {
     let maxTransactSize: Int
     let logger: Logger
     let names: NameMapping
-    private let keepalive = Mutex<Task<Void, Never>?>(nil)
+    private let keepalive = Locked<Task<Void, Never>?>(nil)
 
     init(link: ShareConnection, first: ShareConnection.Binding, names: NameMapping) {
         self.link = link

@@ -1,8 +1,8 @@
+import Locking
 import Logging
 import NIOCore
 import SMBCrypto
 import SMBProtocol
-import Synchronization
 
 /// The connection, session and tree connect currently serving a share, with everything needed to
 /// replace them when they fail (MS-SMB2 3.2.4.1.x reconnect, 3.2.4.3 reopen): the configuration
@@ -98,7 +98,7 @@ final class ShareConnection: Sendable {
     /// One ClientGuid for the life of the mount: durable opens and leases belong to it
     /// (MS-SMB2 3.3.5.9.12 checks it on reconnect).
     let clientGuid: [UInt8]
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     /// Marks client-side FileIds (volatile part), so one never reaches the server by mistake.
     static let clientIdTag: UInt64 = 0x736D_6233_6673_0000
@@ -110,7 +110,7 @@ final class ShareConnection: Sendable {
         var s = State()
         s.binding = first
         s.generation = first.generation
-        state = Mutex(s)
+        state = Locked(s)
         watch(first)
         startChannels(first)
     }
@@ -125,7 +125,7 @@ final class ShareConnection: Sendable {
     /// Told of every lease break, with the opens under that lease and the state it breaks to;
     /// returns once what was cached beyond that state is written back and dropped.
     typealias BreakHandler = @Sendable ([FileId], LeaseState) async -> Void
-    private let breakHandler = Mutex<BreakHandler?>(nil)
+    private let breakHandler = Locked<BreakHandler?>(nil)
     func onLeaseBreak(_ h: @escaping BreakHandler) { breakHandler.withLock { $0 = h } }
 
     /// MS-SMB2 3.2.5.19.2: the layer above writes back what it holds beyond the new state

@@ -1,4 +1,5 @@
 import Dispatch
+import Locking
 import Logging
 import SMBClient
 import SMBProtocol
@@ -64,15 +65,15 @@ public final class Filesystem: Sendable {
     public let share: Share
     public let options: Options
     let logger: Logger
-    let inodes: Mutex<InodeTable>
-    let handles = Mutex(Handles())
-    let lastStatfs = Mutex<FSStats?>(nil)
+    let inodes: Locked<InodeTable>
+    let handles = Locked(Handles())
+    let lastStatfs = Locked<FSStats?>(nil)
     /// Byte-range locks held, per file handle (see Locks.swift).
-    let locks = Mutex<[UInt64: [HeldLock]]>([:])
+    let locks = Locked<[UInt64: [HeldLock]]>([:])
     /// Writes acknowledged but not yet on the server; nil without write-behind.
     let writeBehind: WriteBehind?
     /// Directory listings read within the attribute timeout (Listings.swift).
-    let listings = Mutex(ListingCache())
+    let listings = Locked(ListingCache())
 
     var listingTTL: Duration { .milliseconds(Int(options.attributeTimeout * 1000)) }
 
@@ -81,11 +82,11 @@ public final class Filesystem: Sendable {
     let diskIdIsIndexNumber = Atomic<Int8>(0)
 
     /// Listings being read from the server, by path, with the listing cache's stamp at the start.
-    private let reading = Mutex<[String: (stamp: UInt64, task: Task<[Entry], Error>)]>([:])
+    private let reading = Locked<[String: (stamp: UInt64, task: Task<[Entry], Error>)]>([:])
     /// Listings being read ahead of a tree walk (ReadAhead.swift).
     let readingAhead = Atomic<Int>(0)
     /// Sequential reads by file handle, and the bytes they read ahead (FileReadAhead.swift).
-    let readStreams = Mutex<[UInt64: ReadStream]>([:])
+    let readStreams = Locked<[UInt64: ReadStream]>([:])
     let readAheadBytes = Atomic<Int>(0)
 
     func isBeingRead(_ dir: String) -> Bool { reading.withLock { $0[dir] != nil } }
@@ -103,7 +104,7 @@ public final class Filesystem: Sendable {
     }
 
     /// Files written through this mount: their write times and owed FLUSHes (WrittenFiles.swift).
-    let written = Mutex(WrittenFiles())
+    let written = Locked(WrittenFiles())
 
     /// A write through this mount to `ino` was accepted now.
     func noteWritten(_ ino: UInt64) {
@@ -116,21 +117,21 @@ public final class Filesystem: Sendable {
     let posixRename = Atomic<Int8>(0)
 
     /// Directories whose unshowable entries were logged already.
-    let unshownLogged = Mutex(Set<String>())
+    let unshownLogged = Locked(Set<String>())
 
     /// Attributes the server gave within the timeout (FreshAttributes.swift).
-    let fresh = Mutex(FreshAttributes())
+    let fresh = Locked(FreshAttributes())
 
     /// Directories this mount changed something in lately (Watches.swift).
-    let localChanges = Mutex(LocalChanges())
+    let localChanges = Locked(LocalChanges())
 
     /// Directories watched for changes on the server (Watches.swift).
-    let watches = Mutex(Watches())
+    let watches = Locked(Watches())
 
     /// What the kernel must forget about an inode: its attributes, its pages, or (of a
     /// directory) one name in it.
     public enum Invalidation: Sendable { case attributes, contents, entry(String) }
-    private let invalidator = Mutex<(@Sendable (UInt64, Invalidation) -> Void)?>(nil)
+    private let invalidator = Locked<(@Sendable (UInt64, Invalidation) -> Void)?>(nil)
 
     /// How to make the kernel drop what it caches of an inode (the FUSE adapter's notify).
     public func setInvalidator(_ f: (@Sendable (UInt64, Invalidation) -> Void)?) {
@@ -165,7 +166,7 @@ public final class Filesystem: Sendable {
         self.share = share
         self.options = options
         self.logger = logger
-        inodes = Mutex(InodeTable(rootPath: options.rootPath))
+        inodes = Locked(InodeTable(rootPath: options.rootPath))
         writeBehind = options.writeBehindBytes > 0 ? WriteBehind(limit: options.writeBehindBytes) : nil
         share.onLeaseBreak { [weak self] ids, state in await self?.leaseBroken(ids, to: state) }
     }

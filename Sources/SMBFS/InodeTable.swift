@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Inode numbers and the kernel's lookup counts. An inode's number is the server's file id
 /// when that is usable, so a file keeps its number for the life of the mount even after the
 /// kernel forgets it; otherwise a number is made up from a range the server does not use.

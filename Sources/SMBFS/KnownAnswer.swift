@@ -1,5 +1,5 @@
+import Locking
 import SMBClient
-import Synchronization
 
 extension Filesystem {
     /// How long the server may stay silent before a question with a known answer is answered
@@ -38,7 +38,7 @@ final class Race<T: Sendable>: Sendable {
         var outcome: Result<T, Error>?
         var waiter: CheckedContinuation<Result<T, Error>, Never>?
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func finish(_ r: Result<T, Error>) {
         let w = state.withLock { s -> CheckedContinuation<Result<T, Error>, Never>? in

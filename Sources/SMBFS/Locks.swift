@@ -1,6 +1,6 @@
+import Locking
 import SMBClient
 import SMBProtocol
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif

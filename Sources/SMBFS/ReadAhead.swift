@@ -1,3 +1,4 @@
+import Locking
 import Synchronization
 
 /// Directory read-ahead for tree walks. A walker (find, du, rm -r, git status, cp -r) reads the

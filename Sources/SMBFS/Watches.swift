@@ -1,7 +1,7 @@
 import Dispatch
+import Locking
 import SMBClient
 import SMBProtocol
-import Synchronization
 
 /// CHANGE_NOTIFY on the directories in use (MS-SMB2 3.2.4.21): what other clients or the
 /// server itself change in a listed directory leaves this mount's caches (the listing, the

@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 @testable import SMBClient
 import SMBProtocol
 import Synchronization
@@ -130,7 +131,7 @@ final class EncryptionTests: XCTestCase {
         let content = (0..<20000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
         try Data(content).write(to: URL(fileURLWithPath: server.sharePath + "/" + name))
         defer { try? FileManager.default.removeItem(atPath: server.sharePath + "/" + name) }
-        let cipher = Mutex<SessionCipher?>(nil)
+        let cipher = Locked<SessionCipher?>(nil)
         let armed = Atomic<Bool>(false)
         // Only the READ response is large; the proxy cannot read the command of an encrypted frame.
         let proxy = try TamperingProxy(targetHost: server.host, decide: { _, _ in .pass }, replaceEncrypted: { frame in

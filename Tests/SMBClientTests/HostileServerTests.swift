@@ -1,8 +1,8 @@
 import Foundation
+import Locking
 @testable import SMBClient
 import SMBCrypto
 import SMBProtocol
-import Synchronization
 import XCTest
 
 /// A server that sends what no honest one does, in a signed response the client must accept
@@ -17,8 +17,8 @@ final class HostileServerTests: XCTestCase {
     /// Replaces the next response to `command`, once armed, by the genuine header (status
     /// success, NextCommand and signature cleared) with `body`, signed as the server would sign it.
     final class Forgery: Sendable {
-        let signer = Mutex<MessageSigner?>(nil)
-        private let armed = Mutex<(UInt16, [UInt8])?>(nil)
+        let signer = Locked<MessageSigner?>(nil)
+        private let armed = Locked<(UInt16, [UInt8])?>(nil)
 
         func arm(_ command: UInt16, body: [UInt8]) { armed.withLock { $0 = (command, body) } }
 

@@ -1,8 +1,8 @@
 import Foundation
+import Locking
 @testable import SMBClient
 import SMBCrypto
 import SMBProtocol
-import Synchronization
 import XCTest
 
 /// STATUS_NETWORK_SESSION_EXPIRED (MS-SMB2 3.2.5.1.6): the client authenticates the same
@@ -16,8 +16,8 @@ final class SessionExpiryTests: XCTestCase {
 
     /// The session key to sign the forged answer with, used once.
     final class OneExpiry: Sendable {
-        let signer = Mutex<MessageSigner?>(nil)
-        let used = Mutex(false)
+        let signer = Locked<MessageSigner?>(nil)
+        let used = Locked(false)
         func take() -> Bool { used.withLock { u in defer { u = true }; return !u && signer.withLock { $0 != nil } } }
         func sign(_ m: inout [UInt8]) { _ = try? signer.withLock { try $0?.sign(&m) } }
     }
@@ -29,7 +29,7 @@ final class SessionExpiryTests: XCTestCase {
         try Data(content).write(to: URL(fileURLWithPath: server.sharePath + "/" + name))
         defer { try? FileManager.default.removeItem(atPath: server.sharePath + "/" + name) }
         let expiry = OneExpiry()
-        let setups = Mutex(0)
+        let setups = Locked(0)
         let proxy = try TamperingProxy(targetHost: server.host) { command, status in
             if command == 0x01 && status == 0 { setups.withLock { $0 += 1 } }
             return command == Self.read && status == 0 && expiry.take()
