@@ -275,6 +275,25 @@ final class CLITests: MountTestCase {
         }
     }
 
+    /// Detached (the default), the daemon works on a thread made after fork() and that thread
+    /// alone takes SIGTERM, SIGINT and SIGHUP: each still unmounts and ends it, after a read
+    /// that kept the connection's and Swift's threads busy.
+    func testDetachedDaemonEndsOnSIGTERMSIGINTAndSIGHUP() throws {
+        XCTAssertEqual(sh(#"head -c 3145728 /dev/urandom > "$1/mt-detached.bin""#, env.sharePath).status, 0)
+        defer { try? FileManager.default.removeItem(atPath: env.sharePath + "/mt-detached.bin") }
+        for (name, sig) in [("SIGTERM", SIGTERM), ("SIGINT", SIGINT), ("SIGHUP", SIGHUP)] {
+            let point = makeDir("detached-\(name)")
+            guard mountOK(at: point, options: ["credentials=\(credentials!)"]) else { return }
+            let pids = smb3fsProcesses(for: point)
+            XCTAssertEqual(pids.count, 1, "\(name): daemons \(pids)")
+            XCTAssertEqual(sha(point + "/mt-detached.bin"), sha(env.sharePath + "/mt-detached.bin"), name)
+            for pid in pids { kill(pid, sig) }
+            XCTAssertTrue(waitUntil(15) { smb3fsProcesses(for: point).isEmpty }, "\(name): the daemon did not end")
+            XCTAssertTrue(waitUntil(5) { mountEntry(at: point) == nil }, "\(name): still mounted")
+            if mountEntry(at: point) != nil { _ = runCmd(["umount", "-l", point]) }
+        }
+    }
+
     /// The fstab path: mount -t fuse.smb3fs → mount.fuse3 → `smb3fs SOURCE DIR -o OPTS`,
     /// with smb3fs found in mount's own PATH (Scripts/setup installs /usr/local/bin/smb3fs).
     func testMountHelperFuseSmb3fs() throws {

@@ -40,13 +40,6 @@ class ReadWriteTestCase: MountTestCase {
         sh(#"mkdir -p -- "$1" && chown -- "$2" "$1" && chmod 0755 -- "$1""#, path, env.user)
     }
 
-    /// sha256 of a file's bytes (hex), or a description of the failure (never a valid hash).
-    func sha(_ path: String, timeout: TimeInterval = 300) -> String {
-        let r = sh(#"sha256sum < "$1""#, path, timeout: timeout)
-        guard r.status == 0 else { return "sha256sum failed: \(r.summary)" }
-        return String(r.stdout.prefix(64))
-    }
-
     /// st_size as stat(1) prints it, or a description of the failure.
     func size(_ path: String) -> String {
         let r = sh(#"stat -c %s -- "$1""#, path)

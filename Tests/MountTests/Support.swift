@@ -276,6 +276,13 @@ class MountTestCase: XCTestCase {
     var credentials: String!
     private var mounted: [String] = []
 
+    /// sha256 of a file's bytes (hex), or a description of the failure (never a valid hash).
+    func sha(_ path: String, timeout: TimeInterval = 300) -> String {
+        let r = sh(#"sha256sum < "$1""#, path, timeout: timeout)
+        guard r.status == 0 else { return "sha256sum failed: \(r.summary)" }
+        return String(r.stdout.prefix(64))
+    }
+
     /// Extra `-o` options for the setUp mount.
     var setUpOptions: [String] { [] }
     var mountsInSetUp: Bool { true }
