@@ -4,6 +4,9 @@ import Glibc
 #endif
 
 /// A bad command line, options or credentials file: one line for the user.
+/// `--help` or `--version`: answered on standard output, exit status 0.
+enum InformationRequest: Error { case help, version }
+
 struct UsageError: Error {
     let message: String
     init(_ message: String) { self.message = message }
@@ -71,6 +74,8 @@ struct MountOptions {
     /// `nonotify`: no CHANGE_NOTIFY watches on listed directories.
     var notify = true
     var foreground = false
+    /// mount(8)'s -f given to the mount.smb3fs helper: everything checked, nothing mounted.
+    var fake = false
     var debug = false
     var fsname: String?
     var fuseOptions: [String] = []
@@ -85,7 +90,10 @@ struct MountOptions {
         "sign",
     ]
 
-    static func parse(_ argv: [String]) throws -> MountOptions {
+    /// `asMountHelper`: run as mount(8)'s helper `mount.smb3fs SOURCE DIR [-sfnv] [-o OPTS]
+    /// [-t TYPE]`, where -f means "fake" (check everything, mount nothing), -s (sloppy), -n (no
+    /// mtab) and -v change nothing here, and -t names the type mount(8) was given.
+    static func parse(_ argv: [String], asMountHelper: Bool = false) throws -> MountOptions {
         var o = MountOptions()
         var positional: [String] = []
         var optionStrings: [String] = []
@@ -97,9 +105,15 @@ struct MountOptions {
                 guard i + 1 < argv.count else { throw UsageError("-o needs a list of options") }
                 optionStrings.append(argv[i + 1])
                 i += 1
+            case "-h", "--help": throw InformationRequest.help
+            case "-V", "--version": throw InformationRequest.version
+            case "-f" where asMountHelper: o.fake = true
+            case "-s" where asMountHelper, "-n" where asMountHelper, "-v" where asMountHelper: break
+            case "-t" where asMountHelper:
+                guard i + 1 < argv.count else { throw UsageError("-t needs a type") }
+                i += 1
             case "-f": o.foreground = true
             case "-d": o.debug = true; o.foreground = true
-            case "-h", "--help": throw UsageError(usage)
             default:
                 if a.hasPrefix("-o") && a.count > 2 {
                     optionStrings.append(String(a.dropFirst(2)))

@@ -25,7 +25,9 @@ struct SMB3FS {
         var credentials = NTLMCredentials(user: "", password: "", domain: "", workstation: "")
         var kerberos: KerberosCredentials?
         do {
-            options = try MountOptions.parse(Array(CommandLine.arguments.dropFirst()))
+            let name = CommandLine.arguments.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? ""
+            options = try MountOptions.parse(Array(CommandLine.arguments.dropFirst()),
+                                             asMountHelper: name.hasPrefix("mount."))
             if options.passwordOnCommandLine {
                 hidePasswordsInArgv()
                 printError("warning: a password given with -o password= is visible to other users in the process list; use credentials= or $PASSWD")
@@ -39,6 +41,10 @@ struct SMB3FS {
                 credentials = try resolveCredentials(options)
             }
             try checkMountpoint(options.mountpoint)
+            if options.fake { exit(0) }
+        } catch let request as InformationRequest {
+            print(request == .help ? Help.text : "smb3fs \(Help.version)", terminator: request == .help ? "" : "\n")
+            exit(0)
         } catch let e as UsageError {
             printError(e.message)
             exit(1)

@@ -1,0 +1,90 @@
+/// `smb3fs --help` and `--version`. The option list is the man page's (man/smb3fs.8,
+/// OPTIONS): CLITests compares the two, so an option added to one is added to both.
+enum Help {
+    static let version = "0.9.0"
+
+    /// One documented option: how it is written, its default, what it does.
+    struct Entry {
+        let names: String
+        let meaning: String
+        let defaultValue: String?
+
+        init(_ names: String, _ meaning: String, default defaultValue: String? = nil) {
+            self.names = names
+            self.meaning = meaning
+            self.defaultValue = defaultValue
+        }
+    }
+
+    static let commandLine: [Entry] = [
+        Entry("-f", "stay in the foreground; SIGTERM unmounts and exits", default: "detach once mounted"),
+        Entry("-d", "log debugging information to standard error; implies -f", default: "off"),
+        Entry("-o OPTIONS", "comma-separated mount options (below); repeatable"),
+        Entry("-h, --help", "print this help and exit"),
+        Entry("-V, --version", "print the version and exit"),
+    ]
+
+    static let mountOptions: [Entry] = [
+        Entry("username=NAME, user=NAME", "user to log on as (also DOMAIN\\NAME)", default: "from credentials="),
+        Entry("password=PW, pass=PW", "password; visible in the process list, prefer credentials= or $PASSWD", default: "credentials=, $PASSWD or a prompt"),
+        Entry("credentials=FILE", "read username=, password=, domain= from FILE (mode 0600)", default: "none"),
+        Entry("domain=DOM, dom=DOM", "domain or workgroup of the user", default: "none"),
+        Entry("sec=ntlmssp, sec=krb5", "NTLMv2 with a password, or a Kerberos ticket from the credential cache", default: "ntlmssp"),
+        Entry("spn=SERVICE/HOST[@REALM]", "Kerberos service principal", default: "cifs/HOST"),
+        Entry("cruid=USER", "with sec=krb5, use this user's credential cache", default: "the caller"),
+        Entry("ip=ADDRESS, addr=ADDRESS", "connect to this address; HOST stays the name", default: "HOST resolved"),
+        Entry("port=N", "TCP port; also //HOST:PORT/SHARE", default: "445"),
+        Entry("vers=V", "dialect: 2.0.2, 2.1, 3.0, 3.0.2, 3.1.1, 3 or default", default: "default (3.1.1 preferred)"),
+        Entry("min_vers=V", "never offer a dialect below V", default: "2.0.2"),
+        Entry("uid=N, gid=N", "owner and group shown for every file", default: "the mounting user"),
+        Entry("file_mode=OCTAL", "mode of files", default: "0644"),
+        Entry("dir_mode=OCTAL", "mode of directories", default: "0755"),
+        Entry("ro", "read-only: every change answers EROFS", default: "off"),
+        Entry("rw", "read-write", default: "on"),
+        Entry("hard", "operations wait through a server outage", default: "on"),
+        Entry("soft", "operations fail with EIO while the server is unreachable", default: "off"),
+        Entry("echo_interval=SECONDS", "ECHO after this long without traffic, 1 to 600", default: "60"),
+        Entry("max_channels=N", "SMB3 multichannel connections per mount, 1 to 16", default: "4"),
+        Entry("multichannel, nomultichannel", "use multichannel when the server offers it, or never", default: "multichannel"),
+        Entry("ignore_chown", "chown to another owner succeeds and changes nothing", default: "off (EPERM)"),
+        Entry("nobrl", "keep fcntl/flock locks on this machine", default: "off (server locks)"),
+        Entry("nomapposix", "send names as they are, without mapping \\ : * ? \" < > |", default: "off (mapped)"),
+        Entry("nosign", "do not sign the session (discouraged)", default: "off (signed)"),
+        Entry("guest", "log on as guest and accept an unsigned guest session", default: "off"),
+        Entry("seal", "encrypt the whole session (SMB 3.x)", default: "off on local networks, on elsewhere"),
+        Entry("noseal", "do not encrypt unless the server asks, even off local networks", default: "off"),
+        Entry("cipher=LIST", "ciphers offered, in order, :-separated", default: "aes-128-gcm:aes-256-gcm:aes-128-ccm:aes-256-ccm"),
+        Entry("require_cipher=LIST", "encrypt, with one of these ciphers only", default: "none"),
+        Entry("allow_other", "let other users access the mount", default: "off"),
+        Entry("default_permissions", "the kernel checks permissions from the modes shown", default: "on"),
+        Entry("actimeo=SECONDS", "how long attributes and entries are cached", default: "1 (30 with cache=loose, 0 with cache=none)"),
+        Entry("cache=strict|loose|none", "caching and write-behind", default: "strict"),
+        Entry("rasize=BYTES", "read-ahead of a sequential reader, 0 to 67108864", default: "8388608 (0 with cache=none)"),
+        Entry("notify, nonotify", "watch listed directories with CHANGE_NOTIFY", default: "notify"),
+        Entry("fsname=NAME", "source shown in /proc/mounts", default: "//HOST/SHARE"),
+        Entry("auto, noauto, _netdev, nofail, user, users, defaults, exec, noexec, suid, nosuid, dev, nodev, atime, noatime, relatime, comment=TEXT, x-*",
+              "generic mount options: accepted and ignored"),
+    ]
+
+    static var text: String {
+        var out = """
+        smb3fs \(version): mount an SMB2/SMB3 share with FUSE
+
+        usage: smb3fs //HOST[:PORT]/SHARE[/PATH] MOUNTPOINT [-o OPTIONS] [-f] [-d]
+               mount -t fuse.smb3fs //HOST/SHARE MOUNTPOINT [-o OPTIONS]
+
+        """
+        func section(_ title: String, _ entries: [Entry]) {
+            out += "\n\(title):\n"
+            for e in entries {
+                out += "  \(e.names)\n      \(e.meaning)"
+                if let d = e.defaultValue { out += " (default: \(d))" }
+                out += "\n"
+            }
+        }
+        section("Options", commandLine)
+        section("Mount options (-o)", mountOptions)
+        out += "\nSee smb3fs(8) for the details.\n"
+        return out
+    }
+}
