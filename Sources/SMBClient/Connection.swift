@@ -89,7 +89,9 @@ final class Connection: Sendable {
         let limit = conn.frameLimit
         let bootstrap = ClientBootstrap(group: EventLoopExecutor.shared.loop)
             .connectTimeout(connectTimeout)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY is a TCP-level option (socketOption() would set SOL_SOCKET 1, SO_DEBUG,
+            // which only CAP_NET_ADMIN may: every unprivileged mount failed with EACCES).
+            .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
             // READ responses are frames of up to a few MiB: reading up to 1 MiB per call keeps
             // them from being gathered 64 KiB at a time (fewer calls, fewer copies).

@@ -41,6 +41,7 @@ struct SMB3FS {
                 credentials = try resolveCredentials(options)
             }
             try checkMountpoint(options.mountpoint)
+            try UnprivilegedMount.check(mountpoint: options.mountpoint, allowOther: options.fuseOptions.contains("allow_other"))
             if options.fake { exit(0) }
         } catch let request as InformationRequest {
             print(request == .help ? Help.text : "smb3fs \(Help.version)", terminator: request == .help ? "" : "\n")

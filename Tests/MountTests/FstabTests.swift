@@ -98,6 +98,113 @@ final class FstabTests: MountTestCase {
     }
 }
 
+/// `user` and `users` fstab lines mount for a user other than root through fusermount3, and
+/// that user unmounts; what such a user lacks is one line from smb3fs.
+final class UserMountTests: MountTestCase {
+    override var mountsInSetUp: Bool { false }
+    var savedFuseMode: mode_t?
+    var dir: String!
+    var uid: uid_t = 0, gid: gid_t = 0
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        guard let pw = getpwnam(env.user) else { throw XCTSkip("no Unix user \(env.user)") }
+        uid = pw.pointee.pw_uid
+        gid = pw.pointee.pw_gid
+        // udev makes /dev/fuse 0666 on a normal system; some machines have 0600.
+        var st = stat()
+        XCTAssertEqual(stat("/dev/fuse", &st), 0)
+        savedFuseMode = st.st_mode & 0o7777
+        // A directory the user can reach (the run's scratch directory is root's alone).
+        var template = Array("/tmp/smb3fs-user-XXXXXX".utf8CString)
+        guard let d = mkdtemp(&template) else { throw XCTSkip("mkdtemp failed") }
+        dir = String(cString: d)
+        chmod(dir, 0o755)
+    }
+
+    override func tearDownWithError() throws {
+        if let m = savedFuseMode { chmod("/dev/fuse", m) }
+        if let dir {
+            for point in ["a", "b", "closed"].map({ dir + "/" + $0 }) where mountEntry(at: point) != nil {
+                _ = runCmd(["umount", "-l", point])
+            }
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        try super.tearDownWithError()
+    }
+
+    /// A mount point and a credentials file owned by the user.
+    func userFiles() throws -> (a: String, b: String, cred: String) {
+        let a = dir + "/a", b = dir + "/b", cred = dir + "/user.cred"
+        for p in [a, b] {
+            mkdir(p, 0o755)
+            chown(p, uid, gid)
+        }
+        try "username=\(env.user)\npassword=\(env.password)\n".write(toFile: cred, atomically: true, encoding: .utf8)
+        chmod(cred, 0o600)
+        chown(cred, uid, gid)
+        return (a, b, cred)
+    }
+
+    func asUser(_ argv: [String]) -> ProcResult {
+        runCmd(["runuser", "-u", env.user, "--"] + argv, timeout: 60)
+    }
+
+    func testUserLinesMountAndUnmountAsThatUser() throws {
+        chmod("/dev/fuse", 0o666)
+        let (a, b, cred) = try userFiles()
+        let fstab = dir + "/fstab"
+        try """
+        \(env.source) \(a) fuse.smb3fs credentials=\(cred),user,noauto 0 0
+        \(env.source) \(b) smb3fs credentials=\(cred),users,noauto 0 0
+
+        """.write(toFile: fstab, atomically: true, encoding: .utf8)
+        chmod(fstab, 0o644)
+        for point in [a, b] {
+            let r = asUser(["mount", "-T", fstab, point])
+            XCTAssertEqual(r.status, 0, r.summary)
+            guard let entry = mountEntry(at: point) else { XCTFail("nothing mounted at \(point)"); continue }
+            XCTAssertEqual(entry.fsType, "fuse.smb3fs")
+            XCTAssertEqual(entry.source, env.source)
+            XCTAssertTrue(entry.superOptions.contains("user_id=\(uid)"), entry.superOptions)
+            // The user's own mount: files show as the user's and the user can write.
+            let w = asUser(["sh", "-c", #"echo hi > "$1/user-$2.txt" && stat -c %u "$1/user-$2.txt""#, "sh", point, (point as NSString).lastPathComponent])
+            XCTAssertEqual(w.stdout, "\(uid)\n", w.summary)
+            // Not root's to see: without allow_other, other users (root included) are refused.
+            XCTAssertNotEqual(runCmd(["ls", point]).status, 0, "root entered a user's mount without allow_other")
+            let u = asUser(["umount", point])
+            XCTAssertEqual(u.status, 0, u.summary)
+            XCTAssertTrue(waitUntil(15) { mountEntry(at: point) == nil }, "still mounted after the user's umount")
+            XCTAssertTrue(waitUntil(15) { smb3fsProcesses(for: point).isEmpty }, "daemon left after umount")
+        }
+    }
+
+    func testWhatAUserLacksIsOneLine() throws {
+        let (a, _, cred) = try userFiles()
+        chmod("/dev/fuse", 0o600)
+        var r = asUser([env.binary, env.source, a, "-o", "credentials=\(cred)"])
+        assertCleanFailure(r, mountPoint: a, "/dev/fuse 0600")
+        XCTAssertTrue(r.stderr.contains("/dev/fuse is not readable and writable"), r.summary)
+        chmod("/dev/fuse", 0o666)
+        let closed = dir + "/closed"
+        mkdir(closed, 0o755)
+        r = asUser([env.binary, env.source, closed, "-o", "credentials=\(cred)"])
+        assertCleanFailure(r, mountPoint: closed, "mount point not the user's")
+        XCTAssertTrue(r.stderr.contains("must be writable by the mounting user"), r.summary)
+        let conf = (try? String(contentsOfFile: "/etc/fuse.conf", encoding: .utf8)) ?? ""
+        let allowed = conf.split(separator: "\n").contains { $0.split(separator: "#", omittingEmptySubsequences: false).first?.trimmingCharacters(in: .whitespaces) == "user_allow_other" }
+        r = asUser([env.binary, env.source, a, "-o", "credentials=\(cred),allow_other"])
+        if allowed {
+            XCTAssertEqual(r.status, 0, r.summary)
+            XCTAssertNotNil(mountEntry(at: a))
+            XCTAssertEqual(asUser(["fusermount3", "-u", a]).status, 0)
+        } else {
+            assertCleanFailure(r, mountPoint: a, "allow_other without user_allow_other")
+            XCTAssertTrue(r.stderr.contains("needs user_allow_other in /etc/fuse.conf"), r.summary)
+        }
+    }
+}
+
 /// --help, --version and the man page: every option documented in both, help on stdout.
 final class HelpTests: XCTestCase {
     var binary: String { (try? TestEnv.load().binary) ?? "/usr/local/bin/smb3fs" }
