@@ -624,6 +624,9 @@ public final class Filesystem: Sendable {
     }
 
     public func shutdown() async {
+        // Writes acknowledged to applications land before their handles close: a CLOSE may
+        // not overtake them (SIGTERM or unmount while a copy runs).
+        await writeBehind?.settleAll()
         await stopAllWatches()
         let open = handles.withLock { h -> [FileId] in
             let f = h.files.values.map(\.fileId)

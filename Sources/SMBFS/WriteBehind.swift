@@ -50,6 +50,11 @@ actor WriteBehind {
         while overlaps(ino, start, end) { await wait() }
     }
 
+    /// Waits until no write of the mount is in flight (unmount: nothing acknowledged is lost).
+    func settleAll() async {
+        while !flights.isEmpty { await wait() }
+    }
+
     /// The first write-behind failure of a handle, taken (reported once).
     func takeError(handle: UInt64) -> Error? { errors.removeValue(forKey: handle) }
 
