@@ -158,10 +158,8 @@ enum Operations {
             guard let fh = fi?.pointee.fh else { return r.error(EBADF) }
             ctx.serve(bulk: size > 65536) {
                 do {
-                    let data = try await ctx.fs.read(handle: fh, offset: UInt64(off), size: size)
-                    data.withUnsafeBytes { b in
-                        _ = fuse_reply_buf(r.raw, b.baseAddress?.assumingMemoryBound(to: CChar.self), b.count)
-                    }
+                    let pieces = try await ctx.fs.readPieces(handle: fh, offset: UInt64(off), size: size)
+                    r.reply(pieces)
                 } catch { r.error(error) }
             }
         }

@@ -77,6 +77,29 @@ extension Request {
         fuse_reply_entry(raw, &p)
     }
 
+    /// Replies with data in pieces, gathered by one writev (fuse_reply_iov), so bytes that lie
+    /// in two READ responses are not first copied into one buffer.
+    func reply(_ pieces: [ArraySlice<UInt8>]) {
+        if pieces.count == 1 {
+            pieces[0].withUnsafeBytes { b in
+                _ = fuse_reply_buf(raw, b.baseAddress?.assumingMemoryBound(to: CChar.self), b.count)
+            }
+            return
+        }
+        gathering(pieces[...], into: []) { iov in _ = fuse_reply_iov(raw, iov, Int32(iov.count)) }
+    }
+
+    /// Calls `body` with an iovec per piece, each pointer valid for the whole call (the
+    /// pieces' buffers are entered one inside the other; a read has a few pieces at most).
+    private func gathering(_ pieces: ArraySlice<ArraySlice<UInt8>>, into iov: [iovec], _ body: ([iovec]) -> Void) {
+        guard let first = pieces.first else { return body(iov) }
+        first.withUnsafeBytes { b in
+            var more = iov
+            more.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress), iov_len: b.count))
+            gathering(pieces.dropFirst(), into: more, body)
+        }
+    }
+
     func error(_ e: Error) { fuse_reply_err(raw, ErrnoMapping.errno(for: e)) }
     func error(_ code: Int32) { fuse_reply_err(raw, code) }
 }

@@ -394,6 +394,26 @@ final class Connection: Sendable {
         dispatch(frame: message, encrypted: true)
     }
 
+    /// An Opening for an encrypted frame whose ciphertext is still to arrive, when this
+    /// connection's cipher can decrypt it as it comes (GCM); nil sends it the whole-frame way.
+    func opening(transformHeader: [UInt8], following: Int) -> Opening? {
+        state.withLock { $0.cipher }?.opening(header: transformHeader, following: following)
+    }
+
+    /// An encrypted frame decrypted as it arrived: its tag decides whether it is used.
+    func didReceive(opened body: consuming [UInt8], by opening: Opening) {
+        noteReceive()
+        var message = consume body
+        do {
+            try opening.finish(body: &message)
+        } catch {
+            logger.error("encrypted message rejected", metadata: ["reason": "\(error)"])
+            fail(.decryptionFailed("\(error)"))
+            return
+        }
+        dispatch(frame: message, encrypted: true)
+    }
+
     private func noteReceive() {
         let c = born.duration(to: ContinuousClock.now).components
         lastReceive.store(c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000, ordering: .relaxed)

@@ -14,7 +14,8 @@ final class FrameLimit: Sendable {
 /// connection, with the channel's end. Each frame is copied once, from the socket's buffers
 /// straight into the array it is handed over in (no gathering buffer in between: a 1 MiB READ
 /// response arrives in many reads). An encrypted frame's TRANSFORM_HEADER (MS-SMB2 2.2.41) is
-/// kept apart from the rest, so the message is decrypted in place in its own array. A frame
+/// kept apart from the rest; the message is decrypted as it arrives, from the socket's buffers
+/// into its own array (GCM), or in place once it is all there (CCM, and small frames). A frame
 /// over the limit is an error that closes the connection; it is never buffered.
 final class FrameReceiver: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
@@ -32,6 +33,10 @@ final class FrameReceiver: ChannelInboundHandler {
     private var encrypted = false
     private var filled = 0
     private var failed = false
+    /// The frame's decryption as it arrives, when its cipher allows (GCM).
+    private var opening: Opening?
+
+    static let openingThreshold = 64 << 10
 
     init(sink: Connection, limit: FrameLimit) {
         self.sink = sink
@@ -68,7 +73,11 @@ final class FrameReceiver: ChannelInboundHandler {
                 let at = filled
                 frame.withUnsafeMutableBytes { dst in
                     buf.withUnsafeReadableBytes { src in
-                        dst.baseAddress!.advanced(by: at).copyMemory(from: src.baseAddress!, byteCount: take)
+                        if let opening {
+                            opening.take(UnsafeRawBufferPointer(rebasing: src[..<take]), into: dst.baseAddress!.advanced(by: at))
+                        } else {
+                            dst.baseAddress!.advanced(by: at).copyMemory(from: src.baseAddress!, byteCount: take)
+                        }
                     }
                 }
                 buf.moveReaderIndex(forwardBy: take)
@@ -88,6 +97,8 @@ final class FrameReceiver: ChannelInboundHandler {
         encrypted = head.count == TransformHeader.size && head.starts(with: TransformHeader.protocolId)
         let n = encrypted ? length - head.count : length
         frame = [UInt8](unsafeUninitializedCapacity: n) { _, count in count = n }
+        // Small frames (credits, CREATEs) gain nothing from it.
+        opening = encrypted && n >= Self.openingThreshold ? sink.opening(transformHeader: head, following: n) : nil
         filled = 0
         if !encrypted && !head.isEmpty {
             frame.withUnsafeMutableBytes { dst in
@@ -102,7 +113,10 @@ final class FrameReceiver: ChannelInboundHandler {
         let f = frame
         frame = []
         expected = nil
-        if encrypted {
+        if let o = opening {
+            opening = nil
+            sink.didReceive(opened: f, by: o)
+        } else if encrypted {
             sink.didReceive(transformHeader: head, body: f)
         } else {
             sink.didReceive(frame: f)

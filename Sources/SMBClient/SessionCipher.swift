@@ -10,7 +10,7 @@ final class SessionCipher: Sendable {
     let cipher: Cipher
     let sessionId: UInt64
     private let encryption: AEAD
-    private let decryption: AEAD
+    fileprivate let decryption: AEAD
     /// Nonce = a random prefix fixed for the key, then a 64-bit counter: unique without
     /// coordination, and unpredictable across sessions.
     private let prefix: [UInt8]
@@ -107,6 +107,55 @@ final class SessionCipher: Sendable {
             throw .authentication
         }
         if size < body.count { body.removeLast(body.count - size) }
+    }
+}
+
+/// An encrypted frame decrypted as it arrives (GCM): the receiver hands each piece of the
+/// ciphertext to `take`, which decrypts it into the frame's buffer; `finish` checks the tag
+/// before a byte of it is used (MS-SMB2 3.2.5.1.1.1).
+final class Opening {
+    let header: TransformHeader
+    private let decryption: GCMDecryption
+    /// Ciphertext still to come: the bytes after OriginalMessageSize are not part of it.
+    private var remaining: Int
+
+    fileprivate init(header: TransformHeader, decryption: GCMDecryption) {
+        self.header = header
+        self.decryption = decryption
+        remaining = Int(header.originalMessageSize)
+    }
+
+    func take(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawPointer) {
+        let n = min(remaining, input.count)
+        decryption.update(UnsafeRawBufferPointer(rebasing: input[..<n]), into: output)
+        if n < input.count {
+            output.advanced(by: n).copyMemory(from: input.baseAddress! + n, byteCount: input.count - n)
+        }
+        remaining -= n
+    }
+
+    /// The message, once the tag matches: `body` (every piece, in order) cut to its size.
+    func finish(body: inout [UInt8]) throws(SessionCipher.OpenError) {
+        do { try decryption.finish(tag: header.signature) } catch { throw .authentication }
+        let size = Int(header.originalMessageSize)
+        if size < body.count { body.removeLast(body.count - size) }
+    }
+}
+
+extension SessionCipher {
+    /// An Opening for a frame whose TRANSFORM_HEADER is `bytes` and `following` bytes come
+    /// after it; nil when this cipher cannot be fed piece by piece (CCM) or the header is not
+    /// one this session can open (the whole-frame path then says why).
+    func opening(header bytes: [UInt8], following: Int) -> Opening? {
+        guard let header = try? TransformHeader.decode(bytes, following: following), header.sessionId == sessionId else {
+            return nil
+        }
+        let nonce = Array(header.nonce.prefix(cipher.aead.nonceLength))
+        let d = try? bytes.withUnsafeBytes { h in
+            try decryption.decryption(nonce: nonce, aad: UnsafeRawBufferPointer(rebasing: h[TransformHeader.aadRange]))
+        }
+        guard let d = d ?? nil else { return nil }
+        return Opening(header: header, decryption: d)
     }
 }
 

@@ -18,7 +18,7 @@ public enum AEADAlgorithm: Sendable, CaseIterable {
 
     var isCCM: Bool { self == .aes128CCM || self == .aes256CCM }
 
-    fileprivate var cipher: OpaquePointer? {
+    var evpCipher: OpaquePointer? {
         switch self {
         case .aes128CCM: aes128CCMCipher
         case .aes128GCM: aes128GCMCipher
@@ -62,6 +62,11 @@ public struct AEAD: Sendable {
         try run(encrypt: false, nonce: nonce, aad: aad, data: data, tag: &t)
     }
 
+    /// A decryption under this key fed piece by piece (GCM only; nil for CCM).
+    public func decryption(nonce: [UInt8], aad: UnsafeRawBufferPointer) throws -> GCMDecryption? {
+        try GCMDecryption(algorithm: algorithm, key: key, nonce: nonce, aad: aad)
+    }
+
     /// Convenience for tests and small messages: returns ciphertext and tag.
     public func seal(nonce: [UInt8], aad: [UInt8], plaintext: [UInt8]) throws -> (ciphertext: [UInt8], tag: [UInt8]) {
         var data = plaintext
@@ -84,7 +89,7 @@ public struct AEAD: Sendable {
         guard nonce.count == algorithm.nonceLength else {
             throw CryptoError.invalidInput("nonce must be \(algorithm.nonceLength) bytes, got \(nonce.count)")
         }
-        guard let cipher = algorithm.cipher else { throw OpenSSL.error("EVP_CIPHER_fetch") }
+        guard let cipher = algorithm.evpCipher else { throw OpenSSL.error("EVP_CIPHER_fetch") }
         guard let ctx = EVP_CIPHER_CTX_new() else { throw OpenSSL.error("EVP_CIPHER_CTX_new") }
         defer { EVP_CIPHER_CTX_free(ctx) }
         let initFn = encrypt ? EVP_EncryptInit_ex : EVP_DecryptInit_ex

@@ -76,9 +76,11 @@ struct ReadStream: Sendable {
     }
 
     /// The bytes of `offset..<offset+size` out of the chunks' data (indices `needed`, in
-    /// order), or nil when a chunk came back short before the request's end.
+    /// order), as one piece per chunk, never copied: a read that straddles two chunks is
+    /// answered with both pieces (one writev). Nil when a chunk came back short before the
+    /// request's end.
     static func assemble(offset: UInt64, size: Int, chunk: Int, needed: ClosedRange<UInt64>,
-                         data: [ArraySlice<UInt8>]) -> ArraySlice<UInt8>? {
+                         data: [ArraySlice<UInt8>]) -> [ArraySlice<UInt8>]? {
         let c = UInt64(chunk)
         let end = offset + UInt64(size)
         var parts: [ArraySlice<UInt8>] = []
@@ -91,11 +93,7 @@ struct ReadStream: Sendable {
             let start = d.startIndex + Int(from)
             parts.append(d[start..<(d.startIndex + Int(to))])
         }
-        if parts.count == 1 { return parts[0] }
-        var out: [UInt8] = []
-        out.reserveCapacity(size)
-        for p in parts { out += p }
-        return out[...]
+        return parts
     }
 }
 
@@ -104,18 +102,25 @@ extension Filesystem {
     static let fileReadAheadLimit = 64 << 20
 
     /// read(2) of an open file: from the chunks read ahead while the handle reads in order,
-    /// else one READ (or several for more than MaxReadSize).
-    public func read(handle: UInt64, offset: UInt64, size: Int) async throws -> ArraySlice<UInt8> {
+    /// else one READ (or several for more than MaxReadSize). The bytes come in pieces, in
+    /// order, as they lie in the responses.
+    public func readPieces(handle: UInt64, offset: UInt64, size: Int) async throws -> [ArraySlice<UInt8>] {
         if options.readAheadBytes > 0, size > 0, let data = try await readStreaming(handle: handle, offset: offset, size: size) {
             return data
         }
         let fid = try await settledFileId(handle, start: offset, end: offset + UInt64(size))
-        return try await share.readSlice(fid, offset: offset, length: size)
+        return [try await share.readSlice(fid, offset: offset, length: size)]
+    }
+
+    /// As `readPieces`, in one array.
+    public func read(handle: UInt64, offset: UInt64, size: Int) async throws -> ArraySlice<UInt8> {
+        let pieces = try await readPieces(handle: handle, offset: offset, size: size)
+        return pieces.count == 1 ? pieces[0] : Array(pieces.joined())[...]
     }
 
     /// The read answered from chunks, or nil when this read is not part of a stream (or the
     /// chunks cannot answer it): the caller then reads from the server.
-    private func readStreaming(handle: UInt64, offset: UInt64, size: Int) async throws -> ArraySlice<UInt8>? {
+    private func readStreaming(handle: UInt64, offset: UInt64, size: Int) async throws -> [ArraySlice<UInt8>]? {
         let f = try openFile(handle)
         let chunk = share.maxReadSize
         // Writes through this mount race READs read ahead: none while a writer is open here.

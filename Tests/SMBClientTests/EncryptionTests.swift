@@ -124,11 +124,11 @@ final class EncryptionTests: XCTestCase {
 
     // MARK: - responses altered on the way back
 
-    private func readThroughProxy(replace: @escaping @Sendable (_ frame: [UInt8], _ cipher: SessionCipher?) -> [UInt8]?)
+    private func readThroughProxy(size: Int = 20000, replace: @escaping @Sendable (_ frame: [UInt8], _ cipher: SessionCipher?) -> [UInt8]?)
         async throws -> (SMBError?, Share, TamperingProxy) {
         let server = try TestServer.main()
         let name = "enc-tamper-\(UUID().uuidString).bin"
-        let content = (0..<20000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        let content = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 13) }
         try Data(content).write(to: URL(fileURLWithPath: server.sharePath + "/" + name))
         defer { try? FileManager.default.removeItem(atPath: server.sharePath + "/" + name) }
         let cipher = Locked<SessionCipher?>(nil)
@@ -169,6 +169,24 @@ final class EncryptionTests: XCTestCase {
         guard case .decryptionFailed? = error else { return XCTFail("accepted: \(String(describing: error))") }
         try await share.echo()
         XCTAssertEqual(share.encryption, .aes128GCM, "encrypting after the reconnect")
+    }
+
+    /// A large READ response is decrypted as it arrives (GCM): one bit flipped in the middle of
+    /// its ciphertext, or in its tag, fails the READ all the same; nothing decrypted before the
+    /// tag was checked reaches the caller.
+    func testTamperedLargeEncryptedResponseIsRejected() async throws {
+        for inTag in [false, true] {
+            let (error, share, proxy) = try await readThroughProxy(size: 600_000) { frame, _ in
+                var f = frame
+                // The frame starts at its TRANSFORM_HEADER, whose Signature is bytes 4..<20.
+                f[inTag ? 7 : f.count / 2] ^= 0x10
+                return f
+            }
+            defer { Task { await share.disconnect() } }
+            XCTAssertEqual(proxy.tamperedCount, 1)
+            guard case .decryptionFailed? = error else { return XCTFail("accepted: \(String(describing: error))") }
+            try await share.echo()
+        }
     }
 
     /// The genuine response, decrypted and sent in clear: refused all the same (an attacker who

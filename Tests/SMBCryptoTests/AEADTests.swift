@@ -75,6 +75,46 @@ final class AEADTests: XCTestCase {
         }
     }
 
+    /// GCM fed in pieces of every awkward size gives the known plaintext, and a wrong tag,
+    /// ciphertext or AAD is refused at the end; CCM has no piecewise decryption.
+    func testPiecewiseGCMDecryptionMatchesTheVectors() throws {
+        func decrypt(_ v: Vector, piece: Int, ciphertext: [UInt8], tag: [UInt8], aad: [UInt8]) throws -> [UInt8] {
+            let d = try aad.withUnsafeBytes { try aead(v.algorithm).decryption(nonce: nonce(v.algorithm), aad: $0) }
+            guard let d else { throw CryptoError.invalidInput("no GCM decryption") }
+            var out = [UInt8](repeating: 0, count: ciphertext.count)
+            var at = 0
+            while at < ciphertext.count {
+                let n = min(piece, ciphertext.count - at)
+                ciphertext.withUnsafeBytes { c in
+                    out.withUnsafeMutableBytes { o in
+                        d.update(UnsafeRawBufferPointer(rebasing: c[at..<(at + n)]), into: o.baseAddress! + at)
+                    }
+                }
+                at += n
+            }
+            try d.finish(tag: tag)
+            return out
+        }
+        for v in vectors {
+            guard !v.algorithm.isCCM else {
+                XCTAssertNil(try aad.withUnsafeBytes { try aead(v.algorithm).decryption(nonce: nonce(v.algorithm), aad: $0) })
+                continue
+            }
+            for piece in [1, 7, 13, 16, 17, 64] {
+                XCTAssertEqual(try decrypt(v, piece: piece, ciphertext: hex(v.ciphertext), tag: hex(v.tag), aad: aad), plaintext,
+                               "\(v.algorithm) in pieces of \(piece)")
+            }
+            var badTag = hex(v.tag); badTag[0] ^= 1
+            var badData = hex(v.ciphertext); badData[40] ^= 2
+            var badAAD = aad; badAAD[0] ^= 8
+            for (c, t, a) in [(hex(v.ciphertext), badTag, aad), (badData, hex(v.tag), aad), (hex(v.ciphertext), hex(v.tag), badAAD)] {
+                XCTAssertThrowsError(try decrypt(v, piece: 5, ciphertext: c, tag: t, aad: a), "\(v.algorithm)") { e in
+                    XCTAssertEqual(e as? CryptoError, .authenticationFailed)
+                }
+            }
+        }
+    }
+
     func testRejectsWrongKeyAndNonceLengths() {
         XCTAssertThrowsError(try AEAD(algorithm: .aes256GCM, key: key128)) { XCTAssertEqual($0 as? CryptoError, .invalidKeyLength(16)) }
         XCTAssertThrowsError(try AEAD(algorithm: .aes128CCM, key: key256)) { XCTAssertEqual($0 as? CryptoError, .invalidKeyLength(32)) }
