@@ -25,6 +25,8 @@ public enum SMBError: Error, Sendable, CustomStringConvertible {
     case noTicket(String)
     case securityPolicy(String)
     case unsupported(String)
+    /// A remote procedure call over a named pipe failed: a FAULT, or a Win32 error it returned.
+    case remoteCall(String)
 
     public var description: String {
         switch self {
@@ -43,6 +45,7 @@ public enum SMBError: Error, Sendable, CustomStringConvertible {
         case .noTicket(let spn): return "no Kerberos ticket for \(spn) (run kinit)"
         case .securityPolicy(let s): return s
         case .unsupported(let s): return s
+        case .remoteCall(let s): return s
         }
     }
 

@@ -108,7 +108,7 @@ public final class Share: Sendable {
     /// one failed under it (hard mounts).
     /// `spread`: bulk I/O, sent on the session's channels in turn; a channel that fails under
     /// it is dropped and the request goes again on the first connection.
-    private func call(_ command: Command, fileId: FileId? = nil, charge: Int = 1, allowing: Set<NTStatus> = [],
+    func call(_ command: Command, fileId: FileId? = nil, charge: Int = 1, allowing: Set<NTStatus> = [],
                       spread: Bool = false, sent: (@Sendable () -> Void)? = nil,
                       _ build: @Sendable @escaping (FileId) -> [UInt8]) async throws -> Response {
         try await link.perform { b in
@@ -672,7 +672,7 @@ public final class Share: Sendable {
 
 }
 
-private func decode<T>(_ what: String, _ body: () throws -> T) throws -> T {
+func decode<T>(_ what: String, _ body: () throws -> T) throws -> T {
     do { return try body() } catch let e as ProtocolError { throw SMBError.malformed("\(what): \(e)") }
 }
 

@@ -206,7 +206,9 @@ final class ShareConnection: Sendable {
                 }
                 conn.logger.info("share requires encryption; encrypting from now on")
             }
-            guard tc.shareType == ShareType.disk.rawValue else {
+            // IPC$ (named pipes) only when it is what was asked for: share listing.
+            let wanted: ShareType = config.share.uppercased() == "IPC$" ? .pipe : .disk
+            guard tc.shareType == wanted.rawValue else {
                 throw SMBError.unsupported("\"\(config.share)\" is not a disk share")
             }
             try await Handshake.validateNegotiate(conn, negotiated: negotiated, treeId: r.header.treeId)

@@ -48,7 +48,7 @@ public enum ErrnoMapping {
         // As the kernel's cifs client answers once a Kerberos ticket has run out.
         case .noTicket: return EKEYEXPIRED
         case .malformed, .signatureInvalid, .notEncrypted, .decryptionFailed, .frameTooLarge, .authentication,
-             .securityPolicy: return EIO
+             .securityPolicy, .remoteCall: return EIO
         }
     }
 }

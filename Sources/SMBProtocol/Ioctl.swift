@@ -19,6 +19,10 @@ public enum FSCTL {
     public static let FSCTL_SET_REPARSE_POINT: UInt32 = 0x0009_00A4
     /// MS-SMB2 2.2.31.4 / 2.2.32.6; sent with FileId 0xFFFFFFFFFFFFFFFF:0xFFFFFFFFFFFFFFFF.
     public static let FSCTL_VALIDATE_NEGOTIATE_INFO: UInt32 = 0x0014_0204
+    /// MS-FSCC 2.3.53: writes the input to a named pipe and reads one message back (MS-SMB2
+    /// 3.2.4.20.4); a message larger than the output asked for comes with
+    /// STATUS_BUFFER_OVERFLOW, the rest by READ.
+    public static let FSCTL_PIPE_TRANSCEIVE: UInt32 = 0x0011_C017
 }
 
 /// IOCTL request (MS-SMB2 2.2.31). The input buffer follows the 56-byte fixed part, at

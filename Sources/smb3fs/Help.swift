@@ -24,6 +24,11 @@ enum Help {
         Entry("-V, --version", "print the version and exit"),
     ]
 
+    static let listOptions: [Entry] = [
+        Entry("-a, --all", "also list shares whose name ends in $ (IPC$, print$, C$)", default: "off"),
+        Entry("--json", "print a JSON array instead of NAME<TAB>TYPE<TAB>COMMENT lines", default: "off"),
+    ]
+
     static let mountOptions: [Entry] = [
         Entry("username=NAME, user=NAME", "user to log on as (also DOMAIN\\NAME)", default: "from credentials="),
         Entry("password=PW, pass=PW", "password; visible in the process list, prefer credentials= or $PASSWD", default: "credentials=, $PASSWD or a prompt"),
@@ -72,6 +77,7 @@ enum Help {
 
         usage: smb3fs //HOST[:PORT]/SHARE[/PATH] MOUNTPOINT [-o OPTIONS] [-f] [-d]
                mount -t fuse.smb3fs //HOST/SHARE MOUNTPOINT [-o OPTIONS]
+               smb3fs list //HOST[:PORT] [-o OPTIONS] [--all] [--json]
 
         """
         func section(_ title: String, _ entries: [Entry]) {
@@ -83,6 +89,7 @@ enum Help {
             }
         }
         section("Options", commandLine)
+        section("smb3fs list (also takes -o, -d and the mount options)", listOptions)
         section("Mount options (-o)", mountOptions)
         out += "\nSee smb3fs(8) for the details.\n"
         return out

@@ -153,15 +153,59 @@ struct MountOptions {
         return out
     }
 
-    /// //HOST[:PORT]/SHARE[/PATH]; HOST may be [IPv6].
-    mutating func parseSource(_ s: String) throws {
-        let bad = UsageError("bad share \"\(s)\": expected //HOST/SHARE[/PATH]")
+    /// `smb3fs list //HOST[:PORT] [-o OPTIONS] [--all] [--json] [-d]`: the options of a mount
+    /// (authentication, signing, sealing, versions, port), the share left as IPC$.
+    static func parseList(_ argv: [String]) throws -> (options: MountOptions, all: Bool, json: Bool) {
+        var o = MountOptions()
+        var all = false, json = false
+        var source: String?
+        var optionStrings: [String] = []
+        var i = 0
+        while i < argv.count {
+            let a = argv[i]
+            switch a {
+            case "-o":
+                guard i + 1 < argv.count else { throw UsageError("-o needs a list of options") }
+                optionStrings.append(argv[i + 1])
+                i += 1
+            case "-h", "--help": throw InformationRequest.help
+            case "-a", "--all": all = true
+            case "--json": json = true
+            case "-d": o.debug = true
+            default:
+                if a.hasPrefix("-o") && a.count > 2 {
+                    optionStrings.append(String(a.dropFirst(2)))
+                } else if a.hasPrefix("-") && a.count > 1 || source != nil {
+                    throw UsageError("unknown argument \(a); \(listUsage)")
+                } else {
+                    source = a
+                }
+            }
+            i += 1
+        }
+        guard let source else { throw UsageError(listUsage) }
+        try o.parseSource(source, shareRequired: false)
+        o.share = "IPC$"
+        o.path = ""
+        for s in optionStrings {
+            for item in splitOptions(s) where !item.isEmpty { try o.apply(item) }
+        }
+        if o.guest && o.kerberos { throw UsageError("guest and sec=krb5 exclude each other") }
+        if o.offeredDialects.isEmpty { throw UsageError("vers= and min_vers= leave no dialect to offer") }
+        return (o, all, json)
+    }
+
+    static let listUsage = "usage: smb3fs list //HOST[:PORT] [-o OPTIONS] [--all] [--json]"
+
+    /// //HOST[:PORT]/SHARE[/PATH]; HOST may be [IPv6]. Without `shareRequired`, //HOST alone.
+    mutating func parseSource(_ s: String, shareRequired: Bool = true) throws {
+        let bad = UsageError("bad share \"\(s)\": expected \(shareRequired ? "//HOST/SHARE[/PATH]" : "//HOST")")
         var rest = Substring(s)
         if rest.hasPrefix("\\\\") { rest = Substring(rest.map { $0 == "\\" ? "/" : $0 }) }
         guard rest.hasPrefix("//") else { throw bad }
         rest = rest.dropFirst(2)
         let parts = rest.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count >= 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw bad }
+        guard !parts[0].isEmpty, !shareRequired || (parts.count >= 2 && !parts[1].isEmpty) else { throw bad }
         var hostPart = parts[0]
         if hostPart.hasPrefix("[") {
             guard let close = hostPart.firstIndex(of: "]") else { throw bad }
@@ -175,7 +219,7 @@ struct MountOptions {
             host = String(hostPart)
         }
         guard !host.isEmpty else { throw bad }
-        share = String(parts[1])
+        share = parts.count >= 2 ? String(parts[1]) : ""
         if parts.count == 3 {
             path = parts[2].split(separator: "/").joined(separator: "/")
         }

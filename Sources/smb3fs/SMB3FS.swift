@@ -21,6 +21,9 @@ struct SMB3FS {
         setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &nocore)
         setNotDumpable()
 
+        if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "list" {
+            ShareList.main(Array(CommandLine.arguments.dropFirst(2)))
+        }
         let options: MountOptions
         var credentials = NTLMCredentials(user: "", password: "", domain: "", workstation: "")
         var kerberos: KerberosCredentials?
@@ -28,6 +31,9 @@ struct SMB3FS {
             let name = CommandLine.arguments.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? ""
             options = try MountOptions.parse(Array(CommandLine.arguments.dropFirst()),
                                              asMountHelper: name.hasPrefix("mount."))
+            if options.share.uppercased() == "IPC$" {
+                throw UsageError("//\(options.host)/IPC$ holds named pipes, not files, and cannot be mounted; smb3fs list //\(options.host) lists the shares")
+            }
             if options.passwordOnCommandLine {
                 hidePasswordsInArgv()
                 printError("warning: a password given with -o password= is visible to other users in the process list; use credentials= or $PASSWD")
@@ -83,24 +89,7 @@ struct SMB3FS {
             exit(1)
         }
 
-        var config = ClientConfiguration(host: options.host, share: options.share, credentials: credentials, logger: logger)
-        config.port = options.port
-        config.kerberos = kerberos
-        config.address = options.address
-        config.dialects = options.offeredDialects
-        config.signing = options.signing
-        config.guest = options.guest
-        config.seal = options.seal ?? false || options.requiredCiphers != nil
-        config.autoSeal = options.seal != false
-        if let list = getenv("SMB3FS_TREAT_AS_PUBLIC") {
-            config.treatAsPublic = Set(String(cString: list).split(separator: ",").map(String.init))
-        }
-        if let c = options.ciphers { config.ciphers = c }
-        config.requiredCiphers = options.requiredCiphers
-        config.mapPosixNames = options.mapPosixNames
-        config.hard = options.hard
-        config.echoInterval = .seconds(options.echoInterval)
-        config.maxChannels = options.maxChannels
+        let config = clientConfiguration(options, credentials: credentials, kerberos: kerberos, logger: logger)
         let fsOptions: Filesystem.Options = {
             var o = Filesystem.Options(ownership: Ownership(uid: options.uid, gid: options.gid,
                                                             fileMode: options.fileMode, dirMode: options.dirMode),
@@ -151,6 +140,30 @@ struct SMB3FS {
         }
         _ = try? runBlocking { await fs.shutdown() }
         exit(0)
+    }
+
+    /// The connection the options ask for (a mount's, or `list`'s to IPC$).
+    static func clientConfiguration(_ options: MountOptions, credentials: NTLMCredentials, kerberos: KerberosCredentials?,
+                                    logger: Logger) -> ClientConfiguration {
+        var config = ClientConfiguration(host: options.host, share: options.share, credentials: credentials, logger: logger)
+        config.port = options.port
+        config.kerberos = kerberos
+        config.address = options.address
+        config.dialects = options.offeredDialects
+        config.signing = options.signing
+        config.guest = options.guest
+        config.seal = options.seal ?? false || options.requiredCiphers != nil
+        config.autoSeal = options.seal != false
+        if let list = getenv("SMB3FS_TREAT_AS_PUBLIC") {
+            config.treatAsPublic = Set(String(cString: list).split(separator: ",").map(String.init))
+        }
+        if let c = options.ciphers { config.ciphers = c }
+        config.requiredCiphers = options.requiredCiphers
+        config.mapPosixNames = options.mapPosixNames
+        config.hard = options.hard
+        config.echoInterval = .seconds(options.echoInterval)
+        config.maxChannels = options.maxChannels
+        return config
     }
 
     struct FSRootError: Error { let path: String; let error: Error }
