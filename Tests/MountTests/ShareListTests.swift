@@ -97,4 +97,48 @@ final class ShareListTests: OwnServerTestCase {
             XCTAssertEqual(r.stdout, "")
         }
     }
+
+    /// The autofs program map Scripts/setup installs: given the host, one multi-mount entry
+    /// with every disk share and the host's credentials file, and an entry that mounts as
+    /// automount would mount it (mount -t fuse.smb3fs with the entry's options).
+    func testProgramMapListsTheDiskSharesAndItsEntriesMount() throws {
+        let map = "/etc/auto.smb3fs"
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: map), "run Scripts/setup (Scripts/test does)")
+        let creds = makeDir("creds")
+        try FileManager.default.copyItem(atPath: credentials, toPath: creds + "/\(ip!).cred")
+        var environment = childEnvironment()
+        environment["SMB3FS_CREDDIR"] = creds
+        environment["SMB3FS"] = env.binary
+        let r = runCmd([map, ip], environment: environment, timeout: 120)
+        XCTAssertEqual(r.status, 0, r.summary)
+        var lines = r.stdout.split(separator: "\n").map(String.init)
+        guard !lines.isEmpty else { return XCTFail("empty map entry") }
+        let options = lines.removeFirst()
+        XCTAssertEqual(options, "-fstype=fuse.smb3fs,allow_other,credentials=\(creds)/\(ip!).cred \\")
+        var entries: [String: String] = [:]
+        for l in lines {
+            let quoted = l.split(separator: "\"").map(String.init)       // \t, /NAME, space, ://IP/NAME
+            guard quoted.count >= 4 else { XCTFail("bad line \(l)"); continue }
+            entries[quoted[1]] = quoted[3]
+        }
+        let listed = rows(list([])).map { $0[0] }
+        XCTAssertEqual(Set(entries.keys), Set(listed.map { "/" + $0 }))
+        XCTAssertEqual(entries["/" + Self.unicodeName], "://\(ip!)/\(Self.unicodeName)")
+        // Without a credentials file for the host, nothing (and a line for automount's log).
+        let none = runCmd([map, "127.0.0.2"], environment: environment, timeout: 60)
+        XCTAssertNotEqual(none.status, 0)
+        XCTAssertEqual(none.stdout, "")
+        XCTAssertTrue(none.stderr.contains("no \(creds)/127.0.0.2.cred"), none.summary)
+
+        let point = makeDir("auto-unicode")
+        try "through the map\n".write(toFile: sharePath + "/map-probe.txt", atomically: true, encoding: .utf8)
+        let mountOptions = String(options.dropFirst("-fstype=fuse.smb3fs,".count).dropLast(2))
+        let m = runCmd(["mount", "-t", "fuse.smb3fs", "-o", mountOptions, "//\(ip!)/\(Self.unicodeName)", point],
+                       environment: childEnvironment(), timeout: 60)
+        XCTAssertEqual(m.status, 0, m.summary)
+        guard mountEntry(at: point) != nil else { return XCTFail("not mounted: \(m.summary)") }
+        track(point)
+        XCTAssertEqual(sh(#"cat "$1/map-probe.txt""#, point).stdout, "through the map\n")
+        unmount(point)
+    }
 }
