@@ -163,6 +163,9 @@ final class Connection: Sendable {
     /// The connection has failed (socket error, malformed traffic, closed): requests on it fail.
     var isFailed: Bool { state.withLock { $0.failure != nil } }
 
+    /// Requests sent and not answered yet, and credits granted and not yet used.
+    var load: (inFlight: Int, credits: Int) { state.withLock { ($0.pending.count, $0.window.available) } }
+
     /// When a frame last arrived, for the keepalive (ContinuousClock nanoseconds since `born`).
     private let lastReceive = Atomic<Int64>(0)
     private let born = ContinuousClock.now

@@ -82,6 +82,9 @@ final class ShareConnection: Sendable {
         var authEpoch: UInt64 = 0
         /// The re-authentication in progress, which every expired request waits for.
         var reauth: (generation: UInt64, task: Task<Void, Error>)?
+        /// When the last reconnect succeeded, and the last error that ended a connection.
+        var lastReconnect: ContinuousClock.Instant?
+        var lastError: (error: String, at: ContinuousClock.Instant)?
     }
 
     /// How reconnects went for the opens, for logs and tests.
@@ -92,6 +95,15 @@ final class ShareConnection: Sendable {
     }
 
     var reclaimCounts: ReclaimCounts { state.withLock { $0.reclaims } }
+
+    /// The parts of the state `Share.status` reports.
+    var snapshot: (generation: UInt64, reconnecting: Bool, lastReconnect: ContinuousClock.Instant?,
+                   lastError: (error: String, at: ContinuousClock.Instant)?, opens: Int, durable: Int) {
+        state.withLock { s in
+            let live = s.opens.values.filter { !$0.lost }
+            return (s.generation, s.reconnecting, s.lastReconnect, s.lastError, live.count, live.filter { $0.durable != nil }.count)
+        }
+    }
 
     let config: ClientConfiguration
     let logger: Logger
@@ -345,6 +357,7 @@ final class ShareConnection: Sendable {
         let start = state.withLock { s -> Bool in
             guard s.binding?.generation == b.generation else { return false }
             s.binding = nil
+            s.lastError = ("\(error)", .now)
             if s.reconnecting || s.closed { return false }
             s.reconnecting = true
             return true
@@ -379,6 +392,7 @@ final class ShareConnection: Sendable {
                     s.binding = b
                     s.generation = b.generation
                     s.reconnecting = false
+                    s.lastReconnect = .now
                     let w = s.waiters + s.softWaiters.values.map(\.c)
                     s.waiters.removeAll()
                     s.softWaiters.removeAll()

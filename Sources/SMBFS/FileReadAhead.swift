@@ -106,8 +106,10 @@ extension Filesystem {
     /// order, as they lie in the responses.
     public func readPieces(handle: UInt64, offset: UInt64, size: Int) async throws -> [ArraySlice<UInt8>] {
         if options.readAheadBytes > 0, size > 0, let data = try await readStreaming(handle: handle, offset: offset, size: size) {
+            CacheCounters.bump(counters.readAheadHits)
             return data
         }
+        CacheCounters.bump(counters.reads)
         let fid = try await settledFileId(handle, start: offset, end: offset + UInt64(size))
         return [try await share.readSlice(fid, offset: offset, length: size)]
     }

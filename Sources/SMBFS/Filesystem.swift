@@ -122,6 +122,9 @@ public final class Filesystem: Sendable {
     /// Attributes the server gave within the timeout (FreshAttributes.swift).
     let fresh = Locked(FreshAttributes())
 
+    /// Cache hits and server asks, for `status` (Statistics.swift).
+    let counters = CacheCounters()
+
     /// Directories this mount changed something in lately (Watches.swift).
     let localChanges = Locked(LocalChanges())
 
@@ -293,6 +296,7 @@ public final class Filesystem: Sendable {
         try Self.checkLength(p)
         if let listed = try await listedEntry(dir: dir, ino: parent, name: name) { return listed }
         let a = try await answer(known: inodes.withLock({ $0.attributes(atPath: p) })) {
+            CacheCounters.bump(self.counters.lookupFetches)
             var stamp = self.freshStamp
             var a = try await self.stat(path: p, exactly: name)
             if let wb = self.writeBehind, await wb.busy(a.ino) {
@@ -334,10 +338,13 @@ public final class Filesystem: Sendable {
     func freshAttributes(_ ino: UInt64) -> Attributes? {
         guard options.attributeTimeout > 0 else { return nil }
         let ttl = listingTTL
-        return fresh.withLock { $0.attributes(of: ino, now: .now, ttl: ttl) }
+        let a = fresh.withLock { $0.attributes(of: ino, now: .now, ttl: ttl) }
+        if a != nil { CacheCounters.bump(counters.attributeHits) }
+        return a
     }
 
     private func fetchAttributes(_ ino: UInt64) async throws -> Attributes {
+        CacheCounters.bump(counters.attributeFetches)
         await writeBehind?.settle(ino: ino)
         // A file open here is asked through its handle: one request, no path for the server to
         // resolve, and the answer is about this inode even if another client renamed or
@@ -394,6 +401,7 @@ public final class Filesystem: Sendable {
         // Read by readdir: a walker (find, rm -r, git) goes on to the next subdirectories.
         if watch { readAhead(after: dir) }
         if ttl > .zero, let c = listings.withLock({ $0.complete(dir, now: .now, ttl: ttl) }) {
+            CacheCounters.bump(counters.listingHits)
             if watch { self.watch(dir, ino: ino, fromServer: false) }
             return c.entries
         }
@@ -407,6 +415,7 @@ public final class Filesystem: Sendable {
             if current, let t = r[dir] { return (t.stamp, t.task, false) }
             let t = Task(executorPreference: share.executor) { () async throws -> [Entry] in
                 let started = ContinuousClock.now
+                CacheCounters.bump(self.counters.listingReads)
                 let entries = try await self.readDirectory(dir)
                 if ttl > .zero {
                     _ = self.listings.withLock { $0.store(dir, entries: entries, at: started, stamp: stamp) }
@@ -437,8 +446,12 @@ public final class Filesystem: Sendable {
     /// when no such listing is at hand.
     private func listed(dir: String, name: String, ttl: Duration) throws -> Entry? {
         switch listings.withLock({ $0.lookup(dir, name: name, now: .now, ttl: ttl) }) {
-        case .found(let e): return e
-        case .absent: throw FSError(ENOENT)
+        case .found(let e):
+            CacheCounters.bump(counters.lookupHits)
+            return e
+        case .absent:
+            CacheCounters.bump(counters.lookupHits)
+            throw FSError(ENOENT)
         case .unknown: return nil
         }
     }

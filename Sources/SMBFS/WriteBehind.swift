@@ -22,6 +22,9 @@ actor WriteBehind {
 
     init(limit: Int) { self.limit = limit }
 
+    /// Bytes acknowledged to applications and not yet acknowledged by the server.
+    var bytesInFlight: Int { bytes }
+
     /// Waits for room and for overlapping writes of the inode; registers this one. Throws the
     /// handle's earlier write-behind failure, once.
     func begin(ino: UInt64, handle: UInt64, offset: UInt64, count: Int) async throws -> Int {

@@ -26,7 +26,7 @@ enum Help {
 
     static let listOptions: [Entry] = [
         Entry("-a, --all", "also list shares whose name ends in $ (IPC$, print$, C$)", default: "off"),
-        Entry("--json", "print a JSON array instead of NAME<TAB>TYPE<TAB>COMMENT lines", default: "off"),
+        Entry("--json", "list: a JSON array instead of NAME<TAB>TYPE<TAB>COMMENT lines; status: one JSON object", default: "off"),
     ]
 
     static let mountOptions: [Entry] = [
@@ -78,6 +78,7 @@ enum Help {
         usage: smb3fs //HOST[:PORT]/SHARE[/PATH] MOUNTPOINT [-o OPTIONS] [-f] [-d]
                mount -t fuse.smb3fs //HOST/SHARE MOUNTPOINT [-o OPTIONS]
                smb3fs list //HOST[:PORT] [-o OPTIONS] [--all] [--json]
+               smb3fs status MOUNTPOINT [--json]
 
         """
         func section(_ title: String, _ entries: [Entry]) {
@@ -89,7 +90,7 @@ enum Help {
             }
         }
         section("Options", commandLine)
-        section("smb3fs list (also takes -o, -d and the mount options)", listOptions)
+        section("smb3fs list (also takes -o, -d and the mount options) and smb3fs status", listOptions)
         section("Mount options (-o)", mountOptions)
         out += "\nSee smb3fs(8) for the details.\n"
         return out

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import FUSEAdapter
 import Locking
 import Logging
@@ -23,6 +24,9 @@ struct SMB3FS {
 
         if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "list" {
             ShareList.main(Array(CommandLine.arguments.dropFirst(2)))
+        }
+        if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "status" {
+            StatusCommand.main(Array(CommandLine.arguments.dropFirst(2)))
         }
         let options: MountOptions
         var credentials = NTLMCredentials(user: "", password: "", domain: "", workstation: "")
@@ -128,16 +132,26 @@ struct SMB3FS {
         let fsname = options.fsname ?? "//\(options.host)/\(options.share)" + (options.path.isEmpty ? "" : "/" + options.path)
         var fuseOptions = [options.readOnly ? "ro" : "rw", "default_permissions"] + options.fuseOptions
         fuseOptions = fuseOptions.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+        // The directory's real path, as /proc/self/mountinfo will show the mount (the status
+        // socket is found through it); resolved now, while it is a plain directory.
+        var resolved = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let realMountpoint = realpath(options.mountpoint, &resolved) != nil ? String(cString: resolved) : options.mountpoint
+        var statusPath: String?
         do {
             try FUSEMount.run(fs: fs, mountpoint: options.mountpoint, fsname: fsname, fuseOptions: fuseOptions,
                               logger: logger) {
                 logger.info("mounted", metadata: ["mountpoint": "\(options.mountpoint)", "dialect": "\(fs.share.dialect)"])
+                statusPath = StatusSocket.serve(mountpoint: realMountpoint, owner: options.uid, status: {
+                    (try? runBlocking { StatusCommand.encode(await fs.status()) }) ?? Data()
+                }, warn: { logger.warning("\($0)") })
                 daemon?.mounted()
             }
         } catch {
+            if let statusPath { unlink(statusPath) }
             _ = try? runBlocking { await fs.shutdown() }
             fail("\(error)")
         }
+        if let statusPath { unlink(statusPath) }
         _ = try? runBlocking { await fs.shutdown() }
         exit(0)
     }

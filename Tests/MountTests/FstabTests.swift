@@ -170,6 +170,10 @@ final class UserMountTests: MountTestCase {
             // The user's own mount: files show as the user's and the user can write.
             let w = asUser(["sh", "-c", #"echo hi > "$1/user-$2.txt" && stat -c %u "$1/user-$2.txt""#, "sh", point, (point as NSString).lastPathComponent])
             XCTAssertEqual(w.stdout, "\(uid)\n", w.summary)
+            // The mount's owner asks it how it is, without root.
+            let st = asUser([env.binary, "status", point])
+            XCTAssertEqual(st.status, 0, st.summary)
+            XCTAssertTrue(st.stdout.contains("  state           connected\n"), st.summary)
             // Not root's to see: without allow_other, other users (root included) are refused.
             XCTAssertNotEqual(runCmd(["ls", point]).status, 0, "root entered a user's mount without allow_other")
             let u = asUser(["umount", point])

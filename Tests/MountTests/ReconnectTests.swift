@@ -74,10 +74,21 @@ final class ReconnectTests: OwnServerTestCase {
             """#, mnt, go, ready, sharePath], stdoutPath: work + "/client.out", stderrPath: work + "/client.err")
         else { return XCTFail("cannot start the client") }
         XCTAssertTrue(waitUntil(120) { FileManager.default.fileExists(atPath: ready) || !child.poll() }, "client not ready")
+        // `status` sees the 16 opens, here and on the server, and no reconnect yet.
+        let held = status()
+        XCTAssertEqual(held?["openFiles"] as? Int, 16, "\(held ?? [:])")
+        XCTAssertEqual((held?["share"] as? [String: Any])?["opens"] as? Int, 16)
+        XCTAssertEqual((held?["share"] as? [String: Any])?["reconnects"] as? Int, 0)
         stopServer()
         try startServer()
         XCTAssertTrue(FileManager.default.createFile(atPath: go, contents: nil))
         XCTAssertTrue(child.wait(300), "client did not finish")
+        // One reconnect, when, and the error that caused it.
+        let after = status()?["share"] as? [String: Any] ?? [:]
+        XCTAssertEqual(after["reconnects"] as? Int, 1, "\(after)")
+        XCTAssertEqual(after["state"] as? String, "connected")
+        XCTAssertNotNil(after["secondsSinceReconnect"] as? Double)
+        XCTAssertNotNil(after["lastError"] as? String, "\(after)")
         XCTAssertEqual(child.status, 0, (try? String(contentsOfFile: work + "/client.err", encoding: .utf8)) ?? "")
         let out = try String(contentsOfFile: work + "/client.out", encoding: .utf8)
         let results = out.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }

@@ -283,6 +283,17 @@ class MountTestCase: XCTestCase {
         return String(r.stdout.prefix(64))
     }
 
+    /// `smb3fs status --json` of the mount at `point`, parsed; nil (and the reason in a
+    /// failure) when it does not answer.
+    func status(_ point: String? = nil, file: StaticString = #filePath, line: UInt = #line) -> [String: Any]? {
+        let r = runCmd(commandPrefix + [env.binary, "status", point ?? mnt, "--json"], timeout: 30)
+        guard r.status == 0, let o = try? JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any] else {
+            XCTFail("smb3fs status: \(r.summary)", file: file, line: line)
+            return nil
+        }
+        return o
+    }
+
     /// Extra `-o` options for the setUp mount.
     var setUpOptions: [String] { [] }
     var mountsInSetUp: Bool { true }

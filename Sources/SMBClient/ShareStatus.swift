@@ -1,0 +1,79 @@
+import SMBCrypto
+
+/// How a mounted share is doing, for `smb3fs status`: what was negotiated, the channels and
+/// their load, reconnects, opens and the last error. A snapshot; nothing in it is live.
+public struct ShareStatus: Sendable, Codable, Equatable {
+    public struct Channel: Sendable, Codable, Equatable {
+        public var address: String?
+        public var state: String                 // "up" or "failed"
+        public var inFlight: Int
+        public var credits: Int
+    }
+
+    public var server: String
+    public var port: Int
+    public var share: String
+    public var dialect: String
+    public var signing: String?
+    public var encryption: String?
+    public var authentication: String
+    public var user: String?
+    /// "connected", "reconnecting" or "disconnected".
+    public var state: String
+    public var channels: [Channel]
+    public var reconnects: UInt64
+    public var secondsSinceReconnect: Double?
+    public var opens: Int
+    public var durableOpens: Int
+    public var requestsInFlight: Int
+    public var lastError: String?
+    public var secondsSinceError: Double?
+}
+
+extension Share {
+    /// MS-SMB2 2.2.3.1.7's algorithms by the names the spec gives them.
+    static func name(_ a: SigningAlgorithm) -> String {
+        switch a {
+        case .hmacSHA256: "HMAC-SHA256"
+        case .aesCMAC: "AES-128-CMAC"
+        case .aesGMAC: "AES-128-GMAC"
+        }
+    }
+
+    public var status: ShareStatus {
+        let config = link.config
+        let snap = link.snapshot
+        let now = ContinuousClock.now
+        let b = link.current
+        var channels: [ShareStatus.Channel] = []
+        if let b {
+            for c in [b.connection] + b.channels.all {
+                let load = c.load
+                channels.append(.init(address: c.remoteIP.withLock { $0 }, state: c.isFailed ? "failed" : "up",
+                                      inFlight: load.inFlight, credits: load.credits))
+            }
+        }
+        let state = b.map { $0.connection.isFailed ? "disconnected" : "connected" } ?? (snap.reconnecting ? "reconnecting" : "disconnected")
+        let authentication: String
+        var user: String? = nil
+        if config.kerberos != nil {
+            authentication = "Kerberos"
+        } else if config.guest {
+            authentication = "guest"
+        } else {
+            authentication = "NTLMv2"
+            let c = config.credentials
+            user = c.domain.isEmpty ? c.user : c.domain + "\\" + c.user
+        }
+        func seconds(_ d: Duration) -> Double {
+            Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
+        return ShareStatus(
+            server: config.host, port: config.port, share: config.share, dialect: "\(dialect)",
+            signing: signingAlgorithm.map(Self.name), encryption: encryption.map { "\($0)" },
+            authentication: authentication, user: user, state: state, channels: channels,
+            reconnects: max(1, snap.generation) - 1, secondsSinceReconnect: snap.lastReconnect.map { seconds(now - $0) },
+            opens: snap.opens, durableOpens: snap.durable, requestsInFlight: channels.reduce(0) { $0 + $1.inFlight },
+            lastError: snap.lastError?.error, secondsSinceError: snap.lastError.map { seconds(now - $0.at) })
+    }
+}
