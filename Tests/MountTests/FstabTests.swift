@@ -100,6 +100,68 @@ final class FstabTests: MountTestCase {
 
 /// `user` and `users` fstab lines mount for a user other than root through fusermount3, and
 /// that user unmounts; what such a user lacks is one line from smb3fs.
+/// systemd turns fstab lines into units with systemd-fstab-generator; PID 1 then runs
+/// `mount WHAT WHERE -t TYPE -o OPTIONS` for a .mount unit. The generator is run on a test
+/// fstab, the units it writes are checked, and each .mount unit's command is run as systemd
+/// would run it.
+final class SystemdUnitTests: MountTestCase {
+    override var mountsInSetUp: Bool { false }
+    static let generator = "/lib/systemd/system-generators/systemd-fstab-generator"
+
+    /// The `[Section] Key=value` pairs of a unit file.
+    func unit(_ path: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for line in ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "="), !line.hasPrefix("#") else { continue }
+            out[String(line[..<eq])] = String(line[line.index(after: eq)...])
+        }
+        return out
+    }
+
+    func testGeneratedMountAndAutomountUnits() throws {
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: Self.generator), "systemd's fstab generator (Debian's systemd)")
+        let plain = makeDir("sd-plain"), auto = makeDir("sd-auto")
+        let fstab = work + "/fstab"
+        try """
+        \(env.source) \(plain) fuse.smb3fs credentials=\(credentials!),uid=1000,_netdev,nofail 0 0
+        \(env.source) \(auto) smb3fs credentials=\(credentials!),x-systemd.automount,x-systemd.idle-timeout=60,_netdev 0 0
+
+        """.write(toFile: fstab, atomically: true, encoding: .utf8)
+        let out = makeDir("generated")
+        for d in ["normal", "early", "late"] { _ = makeDir("generated/" + d) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["SYSTEMD_FSTAB"] = fstab
+        let g = runCmd([Self.generator, out + "/normal", out + "/early", out + "/late"], environment: environment, timeout: 60)
+        XCTAssertEqual(g.status, 0, g.summary)
+        let escaped = { (p: String) in runCmd(["systemd-escape", "--path", p]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
+        // _netdev makes both network mounts: ordered before remote-fs.target, after the network.
+        let plainUnit = out + "/normal/" + escaped(plain) + ".mount"
+        let autoUnit = out + "/normal/" + escaped(auto) + ".mount"
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/normal/remote-fs.target.wants/" + escaped(plain) + ".mount"),
+                      "not pulled in by remote-fs.target")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/normal/remote-fs.target.requires/" + escaped(auto) + ".automount"))
+        let automount = unit(out + "/normal/" + escaped(auto) + ".automount")
+        XCTAssertEqual(automount["Where"], auto)
+        XCTAssertEqual(automount["TimeoutIdleSec"], "1min")
+        for (path, point, type) in [(plainUnit, plain, "fuse.smb3fs"), (autoUnit, auto, "smb3fs")] {
+            let u = unit(path)
+            XCTAssertEqual(u["What"], env.source, path)
+            XCTAssertEqual(u["Where"], point)
+            XCTAssertEqual(u["Type"], type)
+            guard let what = u["What"], let options = u["Options"] else { XCTFail("incomplete unit \(path)"); continue }
+            // What systemd runs for the unit (and, for an automount, on first access).
+            let m = runCmd(["mount", what, point, "-t", type, "-o", options], environment: childEnvironment(), timeout: 60)
+            XCTAssertEqual(m.status, 0, "\(type): \(m.summary)")
+            guard mountEntry(at: point) != nil else { XCTFail("\(type): not mounted"); continue }
+            track(point)
+            XCTAssertEqual(sh(#"ls -d "$1/." > /dev/null && echo ok"#, point).stdout, "ok\n")
+            let stop = runCmd(["umount", point], timeout: 60)
+            XCTAssertEqual(stop.status, 0, stop.summary)
+            XCTAssertTrue(waitUntil(15) { smb3fsProcesses(for: point).isEmpty }, "\(type): daemon left after umount")
+        }
+    }
+}
+
 final class UserMountTests: MountTestCase {
     override var mountsInSetUp: Bool { false }
     var savedFuseMode: mode_t?

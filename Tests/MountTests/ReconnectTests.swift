@@ -220,6 +220,10 @@ final class ReconnectTests: OwnServerTestCase {
         guard mountOwn([]) else { return }
         XCTAssertTrue(waitUntil(30) { self.connectionsToServer().count == 4 },
                       "default max_channels=4: \(connectionsToServer())")
+        // `status` lists the four channels the sockets show.
+        let channels = (status()?["share"] as? [String: Any])?["channels"] as? [[String: Any]] ?? []
+        XCTAssertEqual(channels.count, connectionsToServer().count, "\(channels)")
+        XCTAssertTrue(channels.allSatisfy { $0["state"] as? String == "up" }, "\(channels)")
         let read = #"""
             for i in 0 1 2 3; do sha256sum < "$1/f$i" | cut -c1-64 > "$2/sum$i" & done; wait
             for i in 0 1 2 3; do sha256sum < "$3/f$i" | cut -c1-64 | cmp -s - "$2/sum$i" || echo "f$i differs"; done

@@ -36,6 +36,19 @@ final class StatusTests: MountTestCase {
         guard mountOK(at: point, options: ["credentials=\(credentials!)", "seal"]) else { return }
         let share = status(point)?["share"] as? [String: Any] ?? [:]
         XCTAssertEqual(share["encryption"] as? String, "AES-128-GCM", "\(share)")
+        // What Samba shows for this user's sessions (this mount's and setUp's): the same
+        // dialect, signing and cipher.
+        let conf = ((env.sharePath as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent + "/etc/smb.conf"
+        let json = runCmd(["smbstatus", "-s", conf, "--json"]).stdoutData
+        let sessions = ((try? JSONSerialization.jsonObject(with: json) as? [String: Any])?["sessions"] as? [String: [String: Any]] ?? [:])
+            .values.filter { $0["username"] as? String == env.user }
+        XCTAssertFalse(sessions.isEmpty, "smbstatus shows no session of \(env.user)")
+        let dialects = Set(sessions.compactMap { $0["session_dialect"] as? String })
+        XCTAssertTrue(dialects.contains("SMB3_11") && share["dialect"] as? String == "3.1.1", "\(dialects)")
+        let signing = Set(sessions.compactMap { ($0["signing"] as? [String: Any])?["cipher"] as? String })
+        XCTAssertTrue(signing.contains(share["signing"] as? String ?? "none"), "smbstatus: \(signing), status: \(share)")
+        let ciphers = Set(sessions.compactMap { ($0["encryption"] as? [String: Any])?["cipher"] as? String })
+        XCTAssertTrue(ciphers.contains("AES-128-GCM"), "smbstatus: \(ciphers)")
         unmount(point)
         // The socket goes with the mount.
         let r = runCmd([env.binary, "status", point], timeout: 30)
