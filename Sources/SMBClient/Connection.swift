@@ -190,7 +190,8 @@ final class Connection: Sendable {
     /// Sends one request and waits for its final response, whatever its status.
     /// `charge` is the number of 64 KiB units of payload (MS-SMB2 3.2.4.1.5). `sent` runs once
     /// the request is on its way, before any later request of this connection.
-    func send(_ command: Command, body: [UInt8], treeId: UInt32 = 0, sessionId: UInt64? = nil,
+    /// `payload`: bytes that end the body (a WRITE's data), copied once, straight into the frame.
+    func send(_ command: Command, body: [UInt8], payload: ArraySlice<UInt8> = [], treeId: UInt32 = 0, sessionId: UInt64? = nil,
               charge requestedCharge: Int = 1, sign: Bool = true, keepRequest: Bool = false,
               timeout: TimeAmount? = nil, signWith: MessageSigner? = nil,
               sent: (@Sendable () -> Void)? = nil) async throws -> Response {
@@ -217,7 +218,7 @@ final class Connection: Sendable {
         let signing = sealer == nil && sign && signer != nil && sid != 0
         if signing { header.flags.insert(.signed) }
 
-        let length = Header.size + body.count
+        let length = Header.size + body.count + payload.count
         let room = sealer == nil ? 0 : TransformHeader.size
         guard room + length <= DirectTCP.maxFrameLength else {
             completeWithoutResponse()
@@ -228,7 +229,7 @@ final class Connection: Sendable {
         let frame: ByteBuffer
         var requestCopy: [UInt8]?
         do {
-            (frame, requestCopy) = try Self.frame([w.bytes, body], signedBy: signing ? signer : nil, sealedBy: sealer,
+            (frame, requestCopy) = try Self.frame([w.bytes, body], payload: payload, signedBy: signing ? signer : nil, sealedBy: sealer,
                                                   keepingRequest: keepRequest,
                                                   allocator: channel?.allocator ?? ByteBufferAllocator())
         } catch {
@@ -274,14 +275,15 @@ final class Connection: Sendable {
     /// way out. `sealer` encrypts the whole message in one TRANSFORM_HEADER (3.2.4.1.4: a compound
     /// is one transform). With `keepingRequest`, also the message as the server sees it (signed,
     /// before encryption), which the preauth integrity hash takes (3.2.5.3.1).
-    static func frame(_ pieces: [[UInt8]], signedBy signer: MessageSigner? = nil, sealedBy sealer: SessionCipher?,
+    static func frame(_ pieces: [[UInt8]], payload: ArraySlice<UInt8> = [], signedBy signer: MessageSigner? = nil, sealedBy sealer: SessionCipher?,
                       keepingRequest: Bool = false, allocator: ByteBufferAllocator) throws -> (ByteBuffer, [UInt8]?) {
         let room = sealer == nil ? 0 : TransformHeader.size
-        let length = pieces.reduce(0) { $0 + $1.count }
+        let length = pieces.reduce(payload.count) { $0 + $1.count }
         var buffer = allocator.buffer(capacity: DirectTCP.headerSize + room + length)
         buffer.writeBytes(DirectTCP.frameHeader(length: room + length))
         buffer.writeRepeatingByte(0, count: room)
         for p in pieces { buffer.writeBytes(p) }
+        buffer.writeBytes(payload)
         var request: [UInt8]?
         try buffer.withUnsafeMutableReadableBytes { b in
             let message = UnsafeMutableRawBufferPointer(rebasing: b[DirectTCP.headerSize...])

@@ -109,7 +109,7 @@ public final class Share: Sendable {
     /// `spread`: bulk I/O, sent on the session's channels in turn; a channel that fails under
     /// it is dropped and the request goes again on the first connection.
     func call(_ command: Command, fileId: FileId? = nil, charge: Int = 1, allowing: Set<NTStatus> = [],
-                      spread: Bool = false, sent: (@Sendable () -> Void)? = nil,
+                      spread: Bool = false, sent: (@Sendable () -> Void)? = nil, payload: ArraySlice<UInt8> = [],
                       _ build: @Sendable @escaping (FileId) -> [UInt8]) async throws -> Response {
         try await link.perform { b in
             var fid = FileId(persistent: 0, volatile: 0)
@@ -117,11 +117,11 @@ public final class Share: Sendable {
             let conn = spread ? b.ioConnection() : b.connection
             let r: Response
             do {
-                r = try await conn.send(command, body: build(fid), treeId: b.treeId, charge: charge, sent: sent)
+                r = try await conn.send(command, body: build(fid), payload: payload, treeId: b.treeId, charge: charge, sent: sent)
             } catch let e as SMBError where conn !== b.connection && ShareConnection.endsChannel(e, conn) {
                 b.channels.remove(conn)
                 conn.close()
-                r = try await b.connection.send(command, body: build(fid), treeId: b.treeId, charge: charge)
+                r = try await b.connection.send(command, body: build(fid), payload: payload, treeId: b.treeId, charge: charge)
             }
             let s = r.header.status
             if s != .success && !allowing.contains(s) {
@@ -258,8 +258,8 @@ public final class Share: Sendable {
 
     private func writeOne(_ fileId: FileId, offset: UInt64, data: ArraySlice<UInt8>) async throws {
         let charge = max(1, (data.count - 1) / 65536 + 1)
-        let r = try await call(.write, fileId: fileId, charge: charge, spread: true) { fid in
-            WriteRequest(fileId: fid, offset: offset, data: data).encodeBody()
+        let r = try await call(.write, fileId: fileId, charge: charge, spread: true, payload: data) { fid in
+            WriteRequest(fileId: fid, offset: offset, data: data).encodeHeaderPart()
         }
         let w = try decode("WRITE") { try WriteResponse.decode(message: r.message, requested: data.count) }
         // A short write is the server running out of space (MS-SMB2 3.3.5.13 gives no other reason).

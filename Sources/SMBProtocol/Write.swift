@@ -13,7 +13,21 @@ public struct WriteRequest: Sendable {
     }
 
     public func encodeBody() -> [UInt8] {
-        var w = WireWriter(capacity: 48 + data.count)
+        var w = encodeFixedPart(capacity: 48 + data.count)
+        if data.isEmpty { w.u8(0) } else { w.bytes(data) }
+        return w.bytes
+    }
+
+    /// The 48 bytes before the data, which the caller sends followed by `data` (so the data is
+    /// copied once, into the frame); with no data, the one byte of Buffer the body must have.
+    public func encodeHeaderPart() -> [UInt8] {
+        var w = encodeFixedPart(capacity: 49)
+        if data.isEmpty { w.u8(0) }
+        return w.bytes
+    }
+
+    private func encodeFixedPart(capacity: Int) -> WireWriter {
+        var w = WireWriter(capacity: capacity)
         w.u16(49)                                  // StructureSize
         w.u16(UInt16(Header.size + 48))            // DataOffset
         w.u32(UInt32(data.count))
@@ -23,8 +37,7 @@ public struct WriteRequest: Sendable {
         w.u32(0)                                   // RemainingBytes
         w.u16(0); w.u16(0)                         // WriteChannelInfoOffset/Length
         w.u32(writeThrough ? 1 : 0)                // Flags
-        if data.isEmpty { w.u8(0) } else { w.bytes(data) }
-        return w.bytes
+        return w
     }
 }
 
