@@ -95,47 +95,86 @@ struct MountOptions {
     /// mtab) and -v change nothing here, and -t names the type mount(8) was given.
     static func parse(_ argv: [String], asMountHelper: Bool = false) throws -> MountOptions {
         var o = MountOptions()
-        var positional: [String] = []
-        var optionStrings: [String] = []
-        var i = 0
-        while i < argv.count {
-            let a = argv[i]
+        let (optionStrings, positional) = try scan(argv, usage: usage) { a, next in
             switch a {
-            case "-o":
-                guard i + 1 < argv.count else { throw UsageError("-o needs a list of options") }
-                optionStrings.append(argv[i + 1])
-                i += 1
-            case "-h", "--help": throw InformationRequest.help
             case "-V", "--version": throw InformationRequest.version
             case "-f" where asMountHelper: o.fake = true
             case "-s" where asMountHelper, "-n" where asMountHelper, "-v" where asMountHelper: break
-            case "-t" where asMountHelper:
-                guard i + 1 < argv.count else { throw UsageError("-t needs a type") }
-                i += 1
+            case "-t" where asMountHelper: _ = try next("-t needs a type")
             case "-f": o.foreground = true
             case "-d": o.debug = true; o.foreground = true
-            default:
-                if a.hasPrefix("-o") && a.count > 2 {
-                    optionStrings.append(String(a.dropFirst(2)))
-                } else if a.hasPrefix("-") && a.count > 1 {
-                    throw UsageError("unknown argument \(a); \(usage)")
-                } else {
-                    positional.append(a)
-                }
+            default: return false
             }
-            i += 1
+            return true
         }
         guard positional.count == 2 else { throw UsageError(usage) }
         try o.parseSource(positional[0])
         o.mountpoint = positional[1]
-        for s in optionStrings {
-            for item in splitOptions(s) where !item.isEmpty { try o.apply(item) }
-        }
-        if o.guest && o.kerberos { throw UsageError("guest and sec=krb5 exclude each other") }
-        if o.offeredDialects.isEmpty {
-            throw UsageError("vers= and min_vers= leave no dialect to offer")
-        }
+        try o.applyAll(optionStrings)
         return o
+    }
+
+    /// `smb3fs list //HOST[:PORT] [-o OPTIONS] [--all] [--json] [-d]`: the options of a mount
+    /// (authentication, signing, sealing, versions, port), the share left as IPC$.
+    static func parseList(_ argv: [String]) throws -> (options: MountOptions, all: Bool, json: Bool) {
+        var o = MountOptions()
+        var all = false, json = false
+        let (optionStrings, positional) = try scan(argv, usage: listUsage) { a, _ in
+            switch a {
+            case "-a", "--all": all = true
+            case "--json": json = true
+            case "-d": o.debug = true
+            default: return false
+            }
+            return true
+        }
+        guard positional.count == 1 else { throw UsageError(listUsage) }
+        try o.parseSource(positional[0], shareRequired: false)
+        o.share = "IPC$"
+        o.path = ""
+        try o.applyAll(optionStrings)
+        return (o, all, json)
+    }
+
+    /// The command line's -o lists and other arguments, in order. `flag` takes the arguments
+    /// of one command (true when it knew one; `next` hands it the argument after it).
+    private static func scan(_ argv: [String], usage: String,
+                             flag: (String, _ next: (String) throws -> String) throws -> Bool) throws
+        -> (options: [String], positional: [String]) {
+        var optionStrings: [String] = []
+        var positional: [String] = []
+        var i = 0
+        func next(_ missing: String) throws -> String {
+            guard i + 1 < argv.count else { throw UsageError(missing) }
+            i += 1
+            return argv[i]
+        }
+        while i < argv.count {
+            let a = argv[i]
+            if a == "-o" {
+                optionStrings.append(try next("-o needs a list of options"))
+            } else if a == "-h" || a == "--help" {
+                throw InformationRequest.help
+            } else if try flag(a, next) {
+            } else if a.hasPrefix("-o") && a.count > 2 {
+                optionStrings.append(String(a.dropFirst(2)))
+            } else if a.hasPrefix("-") && a.count > 1 {
+                throw UsageError("unknown argument \(a); \(usage)")
+            } else {
+                positional.append(a)
+            }
+            i += 1
+        }
+        return (optionStrings, positional)
+    }
+
+    /// Applies the -o lists, then checks what only the whole set can tell.
+    mutating func applyAll(_ optionStrings: [String]) throws {
+        for s in optionStrings {
+            for item in Self.splitOptions(s) where !item.isEmpty { try apply(item) }
+        }
+        if guest && kerberos { throw UsageError("guest and sec=krb5 exclude each other") }
+        if offeredDialects.isEmpty { throw UsageError("vers= and min_vers= leave no dialect to offer") }
     }
 
     /// Splits at commas not escaped with a backslash (so a password may contain "\,").
@@ -151,48 +190,6 @@ struct MountOptions {
         }
         out.append(cur)
         return out
-    }
-
-    /// `smb3fs list //HOST[:PORT] [-o OPTIONS] [--all] [--json] [-d]`: the options of a mount
-    /// (authentication, signing, sealing, versions, port), the share left as IPC$.
-    static func parseList(_ argv: [String]) throws -> (options: MountOptions, all: Bool, json: Bool) {
-        var o = MountOptions()
-        var all = false, json = false
-        var source: String?
-        var optionStrings: [String] = []
-        var i = 0
-        while i < argv.count {
-            let a = argv[i]
-            switch a {
-            case "-o":
-                guard i + 1 < argv.count else { throw UsageError("-o needs a list of options") }
-                optionStrings.append(argv[i + 1])
-                i += 1
-            case "-h", "--help": throw InformationRequest.help
-            case "-a", "--all": all = true
-            case "--json": json = true
-            case "-d": o.debug = true
-            default:
-                if a.hasPrefix("-o") && a.count > 2 {
-                    optionStrings.append(String(a.dropFirst(2)))
-                } else if a.hasPrefix("-") && a.count > 1 || source != nil {
-                    throw UsageError("unknown argument \(a); \(listUsage)")
-                } else {
-                    source = a
-                }
-            }
-            i += 1
-        }
-        guard let source else { throw UsageError(listUsage) }
-        try o.parseSource(source, shareRequired: false)
-        o.share = "IPC$"
-        o.path = ""
-        for s in optionStrings {
-            for item in splitOptions(s) where !item.isEmpty { try o.apply(item) }
-        }
-        if o.guest && o.kerberos { throw UsageError("guest and sec=krb5 exclude each other") }
-        if o.offeredDialects.isEmpty { throw UsageError("vers= and min_vers= leave no dialect to offer") }
-        return (o, all, json)
     }
 
     static let listUsage = "usage: smb3fs list //HOST[:PORT] [-o OPTIONS] [--all] [--json]"

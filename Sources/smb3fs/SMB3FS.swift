@@ -53,15 +53,8 @@ struct SMB3FS {
             try checkMountpoint(options.mountpoint)
             try UnprivilegedMount.check(mountpoint: options.mountpoint, allowOther: options.fuseOptions.contains("allow_other"))
             if options.fake { exit(0) }
-        } catch let request as InformationRequest {
-            print(request == .help ? Help.text : "smb3fs \(Help.version)", terminator: request == .help ? "" : "\n")
-            exit(0)
-        } catch let e as UsageError {
-            printError(e.message)
-            exit(1)
         } catch {
-            printError("\(error)")
-            exit(1)
+            finish(startupError: error)
         }
 
         // Fork before any thread exists (NIO and Swift concurrency start theirs lazily); the
@@ -73,6 +66,21 @@ struct SMB3FS {
         FUSEMount.runOnOwnThread {
             serve(options, credentials: credentials, kerberos: kerberos, daemon: daemon)
         }
+    }
+
+    /// Ends the process for what stopped it before connecting: --help and --version on stdout
+    /// with status 0, anything else as one line on stderr with status 1.
+    static func finish(startupError error: Error) -> Never {
+        switch error {
+        case let request as InformationRequest:
+            print(request == .help ? Help.text : "smb3fs \(Help.version)", terminator: request == .help ? "" : "\n")
+            exit(0)
+        case let e as UsageError:
+            printError(e.message)
+        default:
+            printError("\(error)")
+        }
+        exit(1)
     }
 
     /// Connects, mounts and runs the FUSE session until unmounted; exits the process.

@@ -27,15 +27,8 @@ enum ShareList {
             } else {
                 credentials = try SMB3FS.resolveCredentials(options)
             }
-        } catch is InformationRequest {
-            print(Help.text, terminator: "")
-            exit(0)
-        } catch let e as UsageError {
-            printError(e.message)
-            exit(1)
         } catch {
-            printError("\(error)")
-            exit(1)
+            SMB3FS.finish(startupError: error)
         }
         LoggingSystem.bootstrap { _ in LineLogHandler(sink: .stderr, logLevel: options.debug ? .debug : .warning) }
         var logger = Logger(label: "smb3fs")
