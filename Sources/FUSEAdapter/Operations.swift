@@ -147,6 +147,7 @@ enum Operations {
                     let (fh, keep) = try await ctx.fs.open(ino, flags: flags)
                     info.fh = fh
                     info.keep_cache = keep ? 1 : 0
+                    info.direct_io = ctx.fs.options.directIO ? 1 : 0
                     fuse_reply_open(r.raw, &info)
                 } catch { r.error(error) }
             }

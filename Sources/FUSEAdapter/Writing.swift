@@ -22,6 +22,7 @@ enum Writing {
                     let (e, handle) = try await ctx.fs.create(parent: parent, name: n, flags: flags)
                     var p = Convert.entry(e, timeout: ctx.timeout)
                     info.fh = handle
+                    info.direct_io = ctx.fs.options.directIO ? 1 : 0
                     ctx.fs.remember(e, parent: parent)
                     if fuse_reply_create(r.raw, &p, &info) != 0 {
                         // The kernel dropped the request (interrupted): nobody will release this handle.

@@ -30,6 +30,10 @@ public final class Filesystem: Sendable {
         public var readAheadBytes = 8 << 20
         /// CHANGE_NOTIFY on listed directories (see Watches.swift); off with `nonotify`.
         public var watchDirectories = true
+        /// `direct_io`: file data bypasses the kernel's page cache (FOPEN_DIRECT_IO on every
+        /// open), so a stream costs one copy less; shared writable or shared read mmap fails
+        /// (ENODEV), private mmap still works.
+        public var directIO = false
         public init(ownership: Ownership, rootPath: String) {
             self.ownership = ownership
             self.rootPath = rootPath

@@ -65,6 +65,7 @@ enum Help {
         Entry("actimeo=SECONDS", "how long attributes and entries are cached", default: "1 (30 with cache=loose, 0 with cache=none)"),
         Entry("cache=strict|loose|none", "caching and write-behind", default: "strict"),
         Entry("rasize=BYTES", "read-ahead of a sequential reader, 0 to 67108864", default: "8388608 (0 with cache=none)"),
+        Entry("direct_io, directio, forcedirectio", "file data skips the page cache: streams cost one copy less; shared mmap fails (ENODEV)", default: "off"),
         Entry("notify, nonotify", "watch listed directories with CHANGE_NOTIFY", default: "notify"),
         Entry("fsname=NAME", "source shown in /proc/mounts", default: "//HOST/SHARE"),
         Entry("auto, noauto, _netdev, nofail, user, users, defaults, exec, noexec, suid, nosuid, dev, nodev, atime, noatime, relatime, comment=TEXT, x-*",

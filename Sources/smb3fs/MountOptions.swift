@@ -55,6 +55,8 @@ struct MountOptions {
     var readOnly = false
     /// `nobrl`: byte-range locks stay local (mount.cifs's name).
     var localLocks = false
+    /// `direct_io` (mount.cifs: `forcedirectio`): no page cache for file data.
+    var directIO = false
     var mapPosixNames = true
     var ignoreChown = false
     var hard = true
@@ -341,6 +343,8 @@ struct MountOptions {
         case "mapposix": mapPosixNames = true
         case "nomapposix": mapPosixNames = false
         case "brl": localLocks = false
+        case "direct_io", "directio", "forcedirectio": directIO = true
+        case "nodirect_io", "nodirectio": directIO = false
         case "actimeo":
             guard let t = Double(try need()), t >= 0, t <= 86400 else { throw UsageError("bad actimeo \"\(value ?? "")\": expected seconds") }
             attributeTimeoutOption = t

@@ -112,6 +112,7 @@ struct SMB3FS {
             o.watchDirectories = options.notify
             o.readOnly = options.readOnly
             o.localLocks = options.localLocks
+            o.directIO = options.directIO
             o.ignoreChown = options.ignoreChown
             return o
         }()

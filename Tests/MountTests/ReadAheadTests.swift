@@ -104,6 +104,38 @@ final class ReadAheadTests: ReadWriteTestCase {
         XCTAssertEqual(r.status, 0, r.summary)
         XCTAssertEqual(r.stdout, "[\(Self.mib), \(Self.mib), 0, 0, 0]\n")
     }
+
+    /// `direct_io`: buffered reads (the kernel would otherwise cache them) and writes are the
+    /// server's bytes, read-ahead included; a shared mmap is refused with ENODEV, as the man
+    /// page says, and a private one reads the file.
+    func testDirectIOReadsWritesAndMaps() throws {
+        let server = python(Self.reader, bigFile(), "plain")
+        XCTAssertEqual(server.status, 0, server.summary)
+        let other = makeDir("directio")
+        guard mountOK(at: other, options: ["credentials=\(credentials!)", "direct_io"]) else { return }
+        let file = other + "/" + dirName + "/big"
+        let mounted = python(Self.reader, file, "plain")
+        XCTAssertEqual(mounted.status, 0, mounted.summary)
+        XCTAssertEqual(mounted.stdout, server.stdout, "direct_io answered other bytes")
+
+        let copy = other + "/" + dirName + "/copy"
+        XCTAssertEqual(sh(#"cp "$1" "$2""#, file, copy).status, 0)
+        XCTAssertEqual(sha(sdir + "/copy"), sha(sdir + "/big"))
+
+        let maps = python("""
+            import errno, hashlib, mmap, os, sys
+            fd = os.open(sys.argv[1], os.O_RDONLY)
+            try:
+                mmap.mmap(fd, 0, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ)
+                print("shared mapped")
+            except OSError as e:
+                print("shared", errno.errorcode[e.errno])
+            m = mmap.mmap(fd, 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ)
+            print("private", hashlib.sha256(m[:]).hexdigest())
+            """, file)
+        XCTAssertEqual(maps.status, 0, maps.summary)
+        XCTAssertEqual(maps.stdout, "shared ENODEV\nprivate \(sha(sdir + "/big"))\n")
+    }
 }
 
 /// rasize= values that cannot be right: one line naming the value.
