@@ -30,6 +30,12 @@ public struct Ownership: Sendable {
         self.dirMode = dirMode
     }
 
+    /// Where the modes and owners shown come from, for the mount's notice and `status`.
+    public var source: String {
+        "file_mode=0\(String(fileMode, radix: 8)), dir_mode=0\(String(dirMode, radix: 8)), uid=\(uid), gid=\(gid) "
+            + "for every file (the server keeps no modes; the read-only attribute clears a file's write bits)"
+    }
+
     /// Modes from DOS attributes (MS-FSCC 2.6): FILE_ATTRIBUTE_READONLY on a file clears the
     /// write bits, as the kernel cifs client does; directories ignore it (Windows uses it as a
     /// "customized folder" marker there).

@@ -34,6 +34,9 @@ public final class Filesystem: Sendable {
         /// open), so a stream costs one copy less; shared writable or shared read mmap fails
         /// (ENODEV), private mmap still works.
         public var directIO = false
+        /// `perm`: the kernel checks access against the modes shown; `noperm`: the server
+        /// alone decides (reported by `status`; the adapter's mount options carry it).
+        public var checkPermissions = true
         public init(ownership: Ownership, rootPath: String) {
             self.ownership = ownership
             self.rootPath = rootPath

@@ -34,6 +34,10 @@ public struct FilesystemStatus: Sendable, Codable, Equatable {
     public var readAheadBytes: Int
     /// By kind: attributes, listings, lookups, reads (read ahead or not).
     public var cache: [String: Cache]
+    /// Where the modes and owners shown come from.
+    public var modes: String
+    /// Who checks access: "kernel" (perm) or "server" (noperm).
+    public var permissions: String
 }
 
 extension Filesystem {
@@ -50,6 +54,7 @@ extension Filesystem {
             cache: ["attributes": cache(c.attributeHits, c.attributeFetches),
                     "listings": cache(c.listingHits, c.listingReads),
                     "lookups": cache(c.lookupHits, c.lookupFetches),
-                    "reads": cache(c.readAheadHits, c.reads)])
+                    "reads": cache(c.readAheadHits, c.reads)],
+            modes: options.ownership.source, permissions: options.checkPermissions ? "kernel" : "server")
     }
 }

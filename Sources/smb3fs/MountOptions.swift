@@ -57,6 +57,9 @@ struct MountOptions {
     var localLocks = false
     /// `direct_io` (mount.cifs: `forcedirectio`): no page cache for file data.
     var directIO = false
+    /// `perm` (default): the kernel checks access against the modes shown
+    /// (default_permissions); `noperm`: the server alone decides.
+    var checkPermissions = true
     var mapPosixNames = true
     var ignoreChown = false
     var hard = true
@@ -365,7 +368,9 @@ struct MountOptions {
             let v = try need()
             guard Self.isAddress(v) else { throw UsageError("bad \(key) \"\(v)\": expected an IPv4 or IPv6 address") }
             address = v
-        case "allow_other", "allow_root", "default_permissions": fuseOptions.append(key)
+        case "allow_other", "allow_root": fuseOptions.append(key)
+        case "perm", "default_permissions": checkPermissions = true
+        case "noperm": checkPermissions = false
         case "fsname": fsname = try need()
         case "comment": return
         default:

@@ -113,6 +113,7 @@ struct SMB3FS {
             o.readOnly = options.readOnly
             o.localLocks = options.localLocks
             o.directIO = options.directIO
+            o.checkPermissions = options.checkPermissions
             o.ignoreChown = options.ignoreChown
             return o
         }()
@@ -139,7 +140,8 @@ struct SMB3FS {
         }
 
         let fsname = options.fsname ?? "//\(options.host)/\(options.share)" + (options.path.isEmpty ? "" : "/" + options.path)
-        var fuseOptions = [options.readOnly ? "ro" : "rw", "default_permissions"] + options.fuseOptions
+        var fuseOptions = [options.readOnly ? "ro" : "rw"] + (options.checkPermissions ? ["default_permissions"] : [])
+            + options.fuseOptions
         fuseOptions = fuseOptions.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
         // The directory's real path, as /proc/self/mountinfo will show the mount (the status
         // socket is found through it); resolved now, while it is a plain directory.
@@ -150,6 +152,8 @@ struct SMB3FS {
             try FUSEMount.run(fs: fs, mountpoint: options.mountpoint, fsname: fsname, fuseOptions: fuseOptions,
                               logger: logger) {
                 logger.info("mounted", metadata: ["mountpoint": "\(options.mountpoint)", "dialect": "\(fs.share.dialect)"])
+                let checks = options.checkPermissions ? "here against them (perm)" : "by the server only (noperm)"
+                logger.info("modes and owners: \(fsOptions.ownership.source); permissions checked \(checks)")
                 statusPath = StatusSocket.serve(mountpoint: realMountpoint, owner: options.uid, status: {
                     (try? runBlocking { StatusCommand.encode(await fs.status()) }) ?? Data()
                 }, warn: { logger.warning("\($0)") })

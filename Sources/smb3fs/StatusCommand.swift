@@ -79,6 +79,9 @@ enum StatusCommand {
         rows.append(("writes behind", "\(f.writeBehindBytes) bytes"))
         rows.append(("read ahead", "\(f.readAheadBytes) bytes"))
         rows.append(("inodes", "\(f.inodes)"))
+        rows.append(("modes", f.modes))
+        rows.append(("permissions", f.permissions == "kernel" ? "checked here against the modes shown (perm)"
+                                                               : "left to the server (noperm)"))
         let kinds = f.cache.keys.sorted().map { k in "\(k) \(f.cache[k]!.hits) hits, \(f.cache[k]!.misses) misses" }
         rows.append(("cache", kinds.joined(separator: "; ")))
         rows.append(("last error", s.lastError.map { "\($0) (\(ago(s.secondsSinceError)))" } ?? "none"))

@@ -177,11 +177,7 @@ final class UserMountTests: MountTestCase {
         var st = stat()
         XCTAssertEqual(stat("/dev/fuse", &st), 0)
         savedFuseMode = st.st_mode & 0o7777
-        // A directory the user can reach (the run's scratch directory is root's alone).
-        var template = Array("/tmp/smb3fs-user-XXXXXX".utf8CString)
-        guard let d = mkdtemp(&template) else { throw XCTSkip("mkdtemp failed") }
-        dir = String(cString: d)
-        chmod(dir, 0o755)
+        dir = try reachableDirectory()
     }
 
     override func tearDownWithError() throws {

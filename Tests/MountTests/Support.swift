@@ -354,6 +354,16 @@ class MountTestCase: XCTestCase {
         if !mounted.contains(point) { mounted.append(point) }
     }
 
+    /// A fresh directory under /tmp, mode 0755, that other users can reach (the run's scratch
+    /// directory is root's alone). The caller removes it.
+    func reachableDirectory() throws -> String {
+        var template = Array("/tmp/smb3fs-user-XXXXXX".utf8CString)
+        guard let d = mkdtemp(&template) else { throw XCTSkip("mkdtemp failed") }
+        let dir = String(cString: d)
+        chmod(dir, 0o755)
+        return dir
+    }
+
     /// A fresh empty directory under `work`.
     func makeDir(_ name: String) -> String {
         let path = work + "/" + name
