@@ -625,6 +625,49 @@ public final class Share: Sendable {
         try Self.checkSetInfo(rs[0])
     }
 
+    /// QUERY_INFO of a security descriptor's `parts` (MS-SMB2 2.2.37, InfoType
+    /// SMB2_0_INFO_SECURITY); needs READ_CONTROL on the open.
+    private static func securityQuery(_ fid: FileId, _ parts: SecurityInformation) -> [UInt8] {
+        var q = QueryInfoRequest(infoType: .security, fileInfoClass: 0, outputBufferLength: UInt32(securityLength), fileId: fid)
+        q.additionalInformation = parts.rawValue
+        return q.encodeBody()
+    }
+
+    /// Room for any descriptor a file server keeps for a file (a few hundred bytes usually).
+    private static let securityLength = 65536
+
+    private static func security(from r: Response) throws -> SecurityDescriptor {
+        guard r.header.status == .success else { throw SMBError.status(r.header.status, .queryInfo) }
+        let buf = try decode("QUERY_INFO") {
+            try OutputBufferResponse.decode(message: r.message, command: .queryInfo, maxLength: UInt32(securityLength))
+        }
+        return try decode("QUERY_INFO") { try SecurityDescriptor.decode(buf) }
+    }
+
+    /// The attributes of `path` and its owner, group and DACL in one round trip (CREATE +
+    /// QUERY_INFO + QUERY_INFO + CLOSE).
+    public func queryAllInformationAndSecurity(path: String, options: CreateOptions = [])
+        async throws -> (FileAllInformation, SecurityDescriptor) {
+        let rs = try await compound(path: path, access: [.readAttributes, .readControl, .synchronize], options: options,
+                                    [(.queryInfo, Self.allInformationQuery(.related)),
+                                     (.queryInfo, Self.securityQuery(.related, [.owner, .group, .dacl]))],
+                                    allowing: [.bufferOverflow])
+        return (try Self.allInformation(from: rs[0]), try Self.security(from: rs[1]))
+    }
+
+    /// Sets the `parts` of `path`'s security descriptor from `descriptor` (SET_INFO,
+    /// MS-SMB2 2.2.39), opened with WRITE_DAC and WRITE_OWNER as the parts need: one round trip.
+    public func setSecurity(path: String, _ descriptor: SecurityDescriptor, parts: SecurityInformation,
+                            options: CreateOptions = []) async throws {
+        var access: AccessMask = [.synchronize]
+        if parts.contains(.dacl) { access.insert(.writeDAC) }
+        if !parts.isDisjoint(with: [.owner, .group]) { access.insert(.writeOwner) }
+        var set = SetInfoRequest(infoType: .security, fileInfoClass: 0, fileId: .related, buffer: descriptor.encode())
+        set.additionalInformation = parts.rawValue
+        let rs = try await compound(path: path, access: access, options: options, [(.setInfo, set.encodeBody())])
+        try Self.checkSetInfo(rs[0])
+    }
+
     public func queryFullSize(_ fileId: FileId) async throws -> FileFsFullSizeInformation {
         let len = 64
         let r = try await call(.queryInfo, fileId: fileId) { fid in

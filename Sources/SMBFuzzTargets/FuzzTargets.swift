@@ -150,6 +150,10 @@ private func infoTarget(_ m: [UInt8]) -> Int {
     t.count { try FileFsFullSizeInformation.decode(buf) }
     t.count { try FileStandardInformation.decode(buf) }
     t.count { try FileFullEaInformation.decodeList(buf) }
+    // A descriptor decoded is encoded again and decoded to the same value.
+    if let sd = t.count({ try SecurityDescriptor.decode(buf) }), (try? SecurityDescriptor.decode(sd.encode())) != sd {
+        fatalError("security descriptor does not survive its own encoding")
+    }
     t.count { try REPARSE_DATA_BUFFER.decode(buf) }
     t.count { try SymbolicLinkReparseDataBuffer.decode(buf) }
     t.count { try MFSymlink.decode(buf, md5: Digest.md5) }

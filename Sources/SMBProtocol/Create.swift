@@ -27,6 +27,8 @@ public struct AccessMask: OptionSet, Sendable {
     public static let writeAttributes = AccessMask(rawValue: 0x0000_0100)
     public static let delete = AccessMask(rawValue: 0x0001_0000)
     public static let readControl = AccessMask(rawValue: 0x0002_0000)
+    public static let writeDAC = AccessMask(rawValue: 0x0004_0000)
+    public static let writeOwner = AccessMask(rawValue: 0x0008_0000)
     public static let synchronize = AccessMask(rawValue: 0x0010_0000)
     public static let maximumAllowed = AccessMask(rawValue: 0x0200_0000)
     public static let genericRead = AccessMask(rawValue: 0x8000_0000)

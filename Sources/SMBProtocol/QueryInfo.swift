@@ -20,6 +20,8 @@ public struct QueryInfoRequest: Sendable {
     /// SL_RESTART_SCAN (0x1), SL_RETURN_SINGLE_ENTRY (0x2), SL_INDEX_SPECIFIED (0x4) for EA queries.
     public var flags: UInt32 = 0
     public static let restartScan: UInt32 = 0x1
+    /// For InfoType security: which parts of the descriptor (SecurityInformation).
+    public var additionalInformation: UInt32 = 0
 
     public init(infoType: InfoType, fileInfoClass: UInt8, outputBufferLength: UInt32, fileId: FileId) {
         self.infoType = infoType
@@ -36,7 +38,7 @@ public struct QueryInfoRequest: Sendable {
         w.u32(outputBufferLength)
         w.u16(0); w.u16(0)                        // InputBufferOffset, Reserved
         w.u32(0)                                  // InputBufferLength
-        w.u32(0)                                  // AdditionalInformation
+        w.u32(additionalInformation)
         w.u32(flags)
         fileId.encode(into: &w)
         w.u8(0)                                   // Buffer: one byte
