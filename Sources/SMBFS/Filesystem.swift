@@ -232,7 +232,7 @@ public final class Filesystem: Sendable {
     /// listing, which has none.
     func attributes(path: String, basics: FileBasics, fileId: UInt64, nlink: UInt32? = nil) -> Attributes {
         let ino = path == options.rootPath ? InodeTable.rootIno
-            : inodes.withLock { $0.number(for: path, fileId: fileId) }
+            : inodes.withLock { $0.number(for: path, fileId: fileId, nlink: nlink) }
         return shown(ino: ino, basics: basics, nlink: nlink)
     }
 

@@ -7,7 +7,13 @@ struct InodeTable: Sendable {
         var lookups: UInt64
         /// The last attributes the server gave, answered from while it is unreachable.
         var attributes: Attributes?
+        /// The file's other names (hard links) seen here, newest last: when `path` is unlinked,
+        /// the inode lives on under one of them.
+        var otherPaths: [String] = []
     }
+
+    /// Other names kept per inode; a file with more links is reached through the newest ones.
+    static let otherPathsLimit = 8
 
     static let rootIno: UInt64 = 1
     /// Made-up numbers start here (top bit set), far from server file ids.
@@ -36,12 +42,6 @@ struct InodeTable: Sendable {
         byPath[node.path] = ino
     }
 
-    private mutating func move(_ ino: UInt64, to path: String) {
-        guard var n = nodes[ino] else { return }
-        n.path = path
-        place(ino, n)
-    }
-
     func path(of ino: UInt64) -> String? { nodes[ino]?.path }
 
     func attributes(of ino: UInt64) -> Attributes? { nodes[ino]?.attributes }
@@ -68,21 +68,38 @@ struct InodeTable: Sendable {
 
     /// One name of `ino` was removed through this mount; nil: of an inode not known, whose
     /// count cannot be followed, so none is kept.
-    mutating func unlinked(_ ino: UInt64?) {
+    /// `path`: the name removed. The inode then goes on under another name it is known by.
+    mutating func unlinked(_ ino: UInt64?, path: String) {
         guard let ino else { links.removeAll(); return }
         if let n = links[ino] { links[ino] = n > 2 ? n - 1 : nil }
+        guard var n = nodes[ino] else { return }
+        n.otherPaths.removeAll { $0 == path }
+        if n.path == path, let other = n.otherPaths.popLast() {
+            n.path = other
+            place(ino, n)
+        } else {
+            nodes[ino] = n
+        }
     }
 
     mutating func setAttributes(_ a: Attributes) {
         if nodes[a.ino] != nil { nodes[a.ino]?.attributes = a }
     }
 
-    /// The number for a path whose server file id is `fileId` (0 when unknown), without counting a lookup.
-    mutating func number(for path: String, fileId: UInt64) -> UInt64 {
+    /// The number for a path whose server file id is `fileId` (0 when unknown), without counting
+    /// a lookup. `nlink`: the link count the server gave with it, if any.
+    mutating func number(for path: String, fileId: UInt64, nlink: UInt32? = nil) -> UInt64 {
         if fileId > 1 && fileId < Self.syntheticBase {
-            if let n = nodes[fileId], n.path != path {
-                // The same file under another name (a hard link) or a stale entry: the newest name wins.
-                move(fileId, to: path)
+            if var n = nodes[fileId], n.path != path {
+                // The same file under another name (a hard link) or a stale entry: the newest name
+                // wins, and with more than one link the old name stays known as another.
+                n.otherPaths.removeAll { $0 == path }
+                if (nlink ?? links[fileId] ?? 1) > 1 {
+                    n.otherPaths.append(n.path)
+                    if n.otherPaths.count > Self.otherPathsLimit { n.otherPaths.removeFirst() }
+                }
+                n.path = path
+                place(fileId, n)
             }
             return fileId
         }
@@ -126,6 +143,9 @@ struct InodeTable: Sendable {
         let moving = nodes.compactMap { ino, n in moved(n.path).map { (ino, n.path, $0) } }
         for (ino, old, _) in moving where byPath[old] == ino { byPath[old] = nil }
         for (ino, _, new) in moving { nodes[ino]?.path = new; byPath[new] = ino }
+        for (ino, n) in nodes where n.otherPaths.contains(where: { moved($0) != nil }) {
+            nodes[ino]?.otherPaths = n.otherPaths.map { moved($0) ?? $0 }
+        }
         for (p, n) in synthetic {
             if let q = moved(p) { synthetic[p] = nil; synthetic[q] = n }
         }

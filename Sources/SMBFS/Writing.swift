@@ -162,7 +162,7 @@ extension Filesystem {
         let ino = knownIno(dir, name)
         do {
             try await remove(p, in: dir)
-            inodes.withLock { $0.unlinked(ino) }
+            inodes.withLock { $0.unlinked(ino, path: p) }
             changedLocally(p, .removed)
         } catch {
             changedLocally(p, .modified)

@@ -41,6 +41,25 @@ final class PosixFeatureTests: ReadWriteTestCase {
         XCTAssertEqual(sh(#"stat -c %h "$1/b""#, sdir).stdout, "1\n")
     }
 
+    /// The name made last (the one the mount knew the file by) removed, or renamed away, the
+    /// file stays reachable at once by its other names, as `ln` then `rm` of the new name does
+    /// in every build and package tool. Each step is checked before any cache could expire.
+    func testRemovingTheNewestNameOfAHardLinkKeepsTheOthers() {
+        let r = sh(#"""
+            set -e; cd "$1"
+            echo one > a
+            ln a b; stat -c %h b
+            rm b; cat a; stat -c %h a
+            ln a c; ln c d; stat -c %h a
+            rm d; cat c; rm c; cat a; stat -c %h a
+            ln a e; mkdir sub; mv e sub/e; rm a; cat sub/e; stat -c %h sub/e
+            ln sub/e f; mv sub moved; rm f; cat moved/e
+            """#, mdir)
+        XCTAssertEqual(r.status, 0, r.summary)
+        XCTAssertEqual(r.stdout, "2\none\n1\n3\none\none\n1\none\n1\none\n")
+        XCTAssertEqual(sh(#"ls -R "$1""#, sdir).stdout, "\(sdir!):\nmoved\n\n\(sdir!)/moved:\ne\n")
+    }
+
     func testUserExtendedAttributes() {
         let got = probe(#"""
             p = sys.argv[1] + "/x"

@@ -55,15 +55,36 @@ final class WrittenFilesTests: XCTestCase {
         XCTAssertEqual(t.links(of: 9, known: nil), 1, "never asked: one link")
         XCTAssertEqual(t.links(of: 9, known: 3), 3)
         XCTAssertEqual(t.links(of: 9, known: nil), 3, "a listing shows the count last given")
-        t.unlinked(9)
+        t.unlinked(9, path: "x")
         XCTAssertEqual(t.links(of: 9, known: nil), 2)
-        t.unlinked(9)
+        t.unlinked(9, path: "x")
         XCTAssertEqual(t.links(of: 9, known: nil), 1)
         XCTAssertEqual(t.links(of: 4, known: 2), 2)
         XCTAssertEqual(t.links(of: 4, known: 1), 1, "the server's answer replaces it")
         XCTAssertEqual(t.links(of: 4, known: nil), 1)
         _ = t.links(of: 5, known: 2)
-        t.unlinked(nil)
+        t.unlinked(nil, path: "x")
         XCTAssertEqual(t.links(of: 5, known: nil), 1, "a removal of an unknown inode keeps no counts")
+    }
+
+    /// A file seen under a second name (a hard link, the server counting two links) lives on
+    /// under the first when the second is removed; a name seen with one link replaces the old.
+    func testAnInodeLivesOnUnderItsOtherNames() {
+        var t = InodeTable(rootPath: "")
+        XCTAssertEqual(t.number(for: "d/a", fileId: 7, nlink: 1), 7)
+        t.remember(7, path: "d/a")
+        XCTAssertEqual(t.number(for: "d/b", fileId: 7, nlink: 2), 7)
+        XCTAssertEqual(t.path(of: 7), "d/b")
+        t.rename(from: "d", to: "e")
+        t.unlinked(7, path: "e/b")
+        XCTAssertEqual(t.path(of: 7), "e/a")
+        XCTAssertEqual(t.ino(atPath: "e/a"), 7)
+        XCTAssertNil(t.ino(atPath: "e/b"))
+
+        t.remember(8, path: "x")
+        _ = t.number(for: "x", fileId: 8, nlink: 1)
+        _ = t.number(for: "y", fileId: 8, nlink: 1)
+        t.unlinked(8, path: "y")
+        XCTAssertEqual(t.path(of: 8), "y", "a stale name is not kept as another")
     }
 }
