@@ -119,6 +119,13 @@ public final class Filesystem: Sendable {
         written.withLock { $0.wrote(ino, at: t) }
     }
 
+    /// The metadata of `ino` was changed through this mount now (its ctime moves).
+    func noteChanged(_ ino: UInt64?) {
+        guard let ino else { return }
+        let t = Self.now()
+        written.withLock { $0.changed(ino, at: t) }
+    }
+
     /// Whether the server renames with POSIX semantics (FileRenameInformationEx): 0 not known
     /// yet, 1 yes, -1 no.
     let posixRename = Atomic<Int8>(0)
@@ -345,8 +352,10 @@ public final class Filesystem: Sendable {
     func freshAttributes(_ ino: UInt64) -> Attributes? {
         guard options.attributeTimeout > 0 else { return nil }
         let ttl = listingTTL
-        let a = fresh.withLock { $0.attributes(of: ino, now: .now, ttl: ttl) }
-        if a != nil { CacheCounters.bump(counters.attributeHits) }
+        guard var a = fresh.withLock({ $0.attributes(of: ino, now: .now, ttl: ttl) }) else { return nil }
+        CacheCounters.bump(counters.attributeHits)
+        // Kept from before a change made here since (a rename, a no-op chmod): its ctime.
+        written.withLock { $0.overlay(&a) }
         return a
     }
 

@@ -145,6 +145,7 @@ extension Filesystem {
         // The linked file's count and ctime changed too: asked of the server by the new name
         // (FileStandardInformation.NumberOfLinks), not taken from a listing, which has no count.
         changedLocally(from, .modified)
+        noteChanged(ino)
         let stamp = freshStamp
         let a: Attributes
         do {

@@ -163,6 +163,8 @@ extension Filesystem {
         do {
             try await remove(p, in: dir)
             inodes.withLock { $0.unlinked(ino, path: p) }
+            // Its other names, if any, show one link less and a new ctime.
+            noteChanged(ino)
             changedLocally(p, .removed)
         } catch {
             changedLocally(p, .modified)
@@ -267,6 +269,7 @@ extension Filesystem {
         changedLocally(from, .removed)
         changedLocally(to, .added(nil))
         renamed(from: from, to: to)
+        noteChanged(inodes.withLock { $0.ino(atPath: to) })
         if !file { structureChanged() }
     }
 
@@ -357,7 +360,12 @@ extension Filesystem {
             if let uid = changes.uid, uid != options.ownership.uid { throw FSError(EPERM) }
             if let gid = changes.gid, gid != options.ownership.gid { throw FSError(EPERM) }
         }
-        if let known = unchangedBy(changes, ino: ino) { return known }
+        if var known = unchangedBy(changes, ino: ino) {
+            // Nothing for the server to keep, but the change happened: ctime moves (POSIX).
+            noteChanged(ino)
+            written.withLock { $0.overlay(&known) }
+            return known
+        }
         willChange(p)
         // Writes behind land first, so the answer is asked after every change but this one.
         await writeBehind?.settle(ino: ino)
@@ -366,7 +374,10 @@ extension Filesystem {
         let stamp = freshStamp
         let a: Attributes
         do {
-            a = try await setOnServer(ino, path: p, changes, handle: handle)
+            var answer = try await setOnServer(ino, path: p, changes, handle: handle)
+            noteChanged(ino)
+            written.withLock { $0.overlay(&answer) }
+            a = answer
         } catch {
             changedLocally(p, .modified)
             throw error

@@ -8,8 +8,13 @@ import SMBProtocol
 /// the server when the writing handle closes (SET_INFO FileBasicInformation, MS-FSCC 2.4.7),
 /// which also stops the server from moving it again (MS-FSA 2.1.5.14.2), so other clients see
 /// the same time. A time set explicitly (utimes, futimens) takes over.
+///
+/// Changes of a file's metadata made here (chmod, chown, utimes, truncate, rename, link, unlink
+/// of another name) move its ctime, as POSIX says they do: shown while the server's ChangeTime
+/// is older (Samba gives the last-write time as ChangeTime, MS-FSCC 2.4.7).
 struct WrittenFiles: Sendable {
     private var times: [UInt64: FileTime] = [:]
+    private var changes: [UInt64: FileTime] = [:]
     private var unflushed: Set<UInt64> = []
     /// Entries kept; past this the oldest knowledge goes (the server's times are shown again).
     static let limit = 65_536
@@ -19,6 +24,12 @@ struct WrittenFiles: Sendable {
         if unflushed.count >= Self.limit { unflushed.removeAll() }
         times[ino] = t
         unflushed.insert(ino)
+    }
+
+    /// The metadata of `ino` was changed through this mount at `t`.
+    mutating func changed(_ ino: UInt64, at t: FileTime) {
+        if changes[ino] == nil, changes.count >= Self.limit { changes.removeAll() }
+        changes[ino] = t
     }
 
     /// The time of the last write here not yet handed to the server.
@@ -31,8 +42,10 @@ struct WrittenFiles: Sendable {
 
     mutating func flushed(_ ino: UInt64) { unflushed.remove(ino) }
 
-    /// The server's attributes as shown: mtime and ctime no older than the last write here.
+    /// The server's attributes as shown: mtime and ctime no older than the last write here,
+    /// ctime no older than the last change here.
     func overlay(_ a: inout Attributes) {
+        if let c = changes[a.ino], c.rawValue > a.ctime.rawValue { a.ctime = c }
         guard let t = times[a.ino] else { return }
         if t.rawValue > a.mtime.rawValue { a.mtime = t }
         if t.rawValue > a.ctime.rawValue { a.ctime = t }

@@ -43,6 +43,71 @@ final class WriteMetadataTests: ReadWriteTestCase {
         XCTAssertEqual(stat("%Y", mdir + "/dir"), epoch, "dir: mtime after a remount")
     }
 
+    /// Times before 1970 and after 2038, with their nanoseconds to the 100 ns SMB keeps, through
+    /// the mount, on the server and after a remount; UTIME_OMIT keeps a time and UTIME_NOW sets
+    /// the present (touch -a, touch -m).
+    func testTimesBefore1970AndAfter2038RoundTrip() throws {
+        XCTAssertEqual(sh(#"echo data > "$1/f""#, mdir).status, 0)
+        let times: [Int64] = [-315_619_200_123_456_700, 4_102_444_800_987_654_300]
+        for t in times {
+            let u = python(#"import os, sys; t = int(sys.argv[2]); os.utime(sys.argv[1], ns=(t, t))"#, mdir + "/f", String(t))
+            XCTAssertEqual(u.status, 0, u.summary)
+            let seconds = String(t >= 0 ? t / 1_000_000_000 : (t - 999_999_999) / 1_000_000_000)
+            for (what, path) in [("mount", mdir + "/f"), ("server", sdir + "/f")] {
+                XCTAssertEqual(stat("%Y %X", path), "\(seconds) \(seconds)", "\(t): \(what)")
+            }
+            let ns = python(#"import os, sys; s = os.stat(sys.argv[1]); print(s.st_mtime_ns, s.st_atime_ns)"#, mdir + "/f")
+            XCTAssertEqual(ns.stdout, "\(t) \(t)\n", "\(t): nanoseconds through the mount")
+        }
+        guard remount() else { return }
+        XCTAssertEqual(stat("%Y", mdir + "/f"), "4102444800", "after a remount")
+        XCTAssertEqual(runCmd(["touch", "-a", "-d", "@7", mdir + "/f"]).status, 0)
+        XCTAssertEqual(stat("%X %Y", mdir + "/f"), "7 4102444800", "touch -a: mtime omitted")
+        XCTAssertEqual(stat("%X %Y", sdir + "/f"), "7 4102444800", "touch -a: on the server")
+        let before = Int(Date().timeIntervalSince1970)
+        XCTAssertEqual(runCmd(["touch", "-m", mdir + "/f"]).status, 0)
+        let after = stat("%X %Y", sdir + "/f").split(separator: " ").compactMap { Int($0) }
+        XCTAssertEqual(after.first, 7, "touch -m: atime omitted")
+        XCTAssertTrue((after.last ?? 0) >= before - 1 && (after.last ?? 0) <= before + 60, "touch -m: mtime now: \(after)")
+    }
+
+    /// ctime moves with every change made through the mount, as POSIX says: chmod (even one
+    /// that keeps the owner-write bit), chown to the same owner, rename, link, unlink of another
+    /// name, utimes, truncate and write; nlink follows link and unlink.
+    func testCtimeMovesOnEveryChange() throws {
+        let r = python(#"""
+            import os, sys
+            os.chdir(sys.argv[1])
+            open("f", "w").write("data")
+            steps = [("chmod-w", lambda: os.chmod("f", 0o444), "f"), ("chmod+w", lambda: os.chmod("f", 0o644), "f"),
+                     ("chmod-x", lambda: os.chmod("f", 0o600), "f"), ("chown", lambda: os.chown("f", os.getuid(), os.getgid()), "f"),
+                     ("rename", lambda: os.rename("f", "g"), "g"), ("link", lambda: os.link("g", "h"), "g"),
+                     ("unlink", lambda: os.unlink("h"), "g"), ("utime", lambda: os.utime("g", (1, 1)), "g"),
+                     ("truncate", lambda: os.truncate("g", 1), "g"), ("write", lambda: open("g", "a").write("x"), "g")]
+            name = "f"
+            for what, step, after in steps:
+                before = os.stat(name).st_ctime_ns
+                step()
+                name = after
+                s = os.stat(name)
+                print(what, "moved" if s.st_ctime_ns > before else "SAME", s.st_nlink)
+            """#, mdir)
+        XCTAssertEqual(r.status, 0, r.summary)
+        XCTAssertEqual(r.stdout, """
+            chmod-w moved 1
+            chmod+w moved 1
+            chmod-x moved 1
+            chown moved 1
+            rename moved 1
+            link moved 2
+            unlink moved 1
+            utime moved 1
+            truncate moved 1
+            write moved 1
+
+            """)
+    }
+
     /// Times set while the file is still open after writes (cp -p and cp -a call futimens on
     /// the new file before close) survive the close, on the server and after a remount.
     func testTimesSetWhileOpenSurviveClose() throws {

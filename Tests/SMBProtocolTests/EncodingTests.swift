@@ -99,6 +99,17 @@ final class EncodingTests: XCTestCase {
         XCTAssertEqual(t.unix.nanoseconds, 123_456_700)
         XCTAssertEqual(FileTime(rawValue: 116_444_736_000_000_000).unix.seconds, 0)
         XCTAssertEqual(FileTime(rawValue: 0).unix.seconds, 0)
+        // Before 1970: negative seconds, nanoseconds as a timespec keeps them (0..<10^9).
+        let sixties = FileTime(unixSeconds: -315_619_200, nanoseconds: 123_456_700)
+        XCTAssertEqual(sixties.rawValue, (11_644_473_600 - 315_619_200) * 10_000_000 + 1_234_567)
+        XCTAssertEqual(sixties.unix.seconds, -315_619_200)
+        XCTAssertEqual(sixties.unix.nanoseconds, 123_456_700)
+        XCTAssertEqual(FileTime(unixSeconds: -1, nanoseconds: 999_999_900).unix.seconds, -1)
+        XCTAssertEqual(FileTime(unixSeconds: 4_102_444_800).unix.seconds, 4_102_444_800)
+        // Past either end: the first tick (never 0, "unchanged" in SET_INFO) and the last.
+        XCTAssertEqual(FileTime(unixSeconds: -20_000_000_000).rawValue, 1)
+        XCTAssertEqual(FileTime(unixSeconds: .max).unix.seconds, Int64.max / 10_000_000 - 11_644_473_601)
+        XCTAssertEqual(FileTime(rawValue: .max).unix.seconds, Int64.max / 10_000_000 - 11_644_473_600)
     }
 
     func testNTStatusNames() {
