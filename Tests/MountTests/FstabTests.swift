@@ -170,7 +170,11 @@ final class UserMountTests: MountTestCase {
 
     override func setUpWithError() throws {
         try super.setUpWithError()
-        guard let pw = getpwnam(env.user) else { throw XCTSkip("no Unix user \(env.user)") }
+        // Scripts/samba-server setup makes the user: without it the test servers are not set up.
+        guard let pw = getpwnam(env.user) else {
+            XCTFail("no Unix user \(env.user)")
+            throw SetUpFailed(what: "the test's Unix user")
+        }
         uid = pw.pointee.pw_uid
         gid = pw.pointee.pw_gid
         // udev makes /dev/fuse 0666 on a normal system; some machines have 0600.

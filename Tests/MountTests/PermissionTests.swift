@@ -9,7 +9,11 @@ final class PermissionTests: ReadWriteTestCase {
 
     override func setUpWithError() throws {
         try super.setUpWithError()
-        guard getpwnam(env.user) != nil else { throw XCTSkip("no Unix user \(env.user)") }
+        // Scripts/samba-server setup makes the user: without it the test servers are not set up.
+        guard getpwnam(env.user) != nil else {
+            XCTFail("no Unix user \(env.user)")
+            throw SetUpFailed(what: "the test's Unix user")
+        }
         dir = try reachableDirectory()
     }
 

@@ -358,7 +358,10 @@ class MountTestCase: XCTestCase {
     /// directory is root's alone). The caller removes it.
     func reachableDirectory() throws -> String {
         var template = Array("/tmp/smb3fs-user-XXXXXX".utf8CString)
-        guard let d = mkdtemp(&template) else { throw XCTSkip("mkdtemp failed") }
+        guard let d = mkdtemp(&template) else {
+            XCTFail("mkdtemp /tmp/smb3fs-user-XXXXXX: errno \(errno)")
+            throw SetUpFailed(what: "a directory other users can reach")
+        }
         let dir = String(cString: d)
         chmod(dir, 0o755)
         return dir
