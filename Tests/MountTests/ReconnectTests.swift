@@ -220,8 +220,13 @@ final class ReconnectTests: OwnServerTestCase {
         guard mountOwn([]) else { return }
         XCTAssertTrue(waitUntil(30) { self.connectionsToServer().count == 4 },
                       "default max_channels=4: \(connectionsToServer())")
-        // `status` lists the four channels the sockets show.
-        let channels = (status()?["share"] as? [String: Any])?["channels"] as? [[String: Any]] ?? []
+        // `status` lists the four channels the sockets show, once each has finished binding
+        // its session (a socket is there from the TCP connect, a channel from SESSION_SETUP).
+        var channels: [[String: Any]] = []
+        XCTAssertTrue(waitUntil(30) {
+            channels = (self.status()?["share"] as? [String: Any])?["channels"] as? [[String: Any]] ?? []
+            return channels.count == 4
+        }, "status: \(channels)")
         XCTAssertEqual(channels.count, connectionsToServer().count, "\(channels)")
         XCTAssertTrue(channels.allSatisfy { $0["state"] as? String == "up" }, "\(channels)")
         let read = #"""
