@@ -12,6 +12,13 @@ struct Request: @unchecked Sendable {
 
 /// Converts SMBFS values to the C structures libfuse replies with.
 enum Convert {
+    /// The caller of a create, mkdir or mknod and the mode it asked for (the kernel has applied
+    /// its umask: the mount does not ask for FUSE_CAP_DONT_MASK).
+    static func creation(_ req: fuse_req_t?, mode: mode_t) -> Creation {
+        let c = fuse_req_ctx(req)?.pointee
+        return Creation(mode: UInt32(mode) & 0o7777, uid: c?.uid ?? 0, gid: c?.gid ?? 0)
+    }
+
     static func stat(_ a: Attributes) -> stat {
         var st = Glibc.stat()
         st.st_ino = UInt(a.ino)

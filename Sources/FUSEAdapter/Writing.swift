@@ -11,15 +11,16 @@ enum Writing {
     static let renameNoReplace: UInt32 = 1
 
     static func install(_ ops: inout fuse_lowlevel_ops) {
-        ops.create = { req, parent, name, _, fi in
+        ops.create = { req, parent, name, mode, fi in
             let r = Request(raw: req!)
             let ctx = Context.of(req)
             guard let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
             var info = fi?.pointee ?? fuse_file_info()
             let flags = OpenFlags(posix: info.flags)
+            let creation = Convert.creation(req, mode: mode)
             ctx.serve {
                 do {
-                    let (e, handle) = try await ctx.fs.create(parent: parent, name: n, flags: flags)
+                    let (e, handle) = try await ctx.fs.create(parent: parent, name: n, flags: flags, creation: creation)
                     var p = Convert.entry(e, timeout: ctx.timeout)
                     info.fh = handle
                     info.direct_io = ctx.fs.options.directIO ? 1 : 0
@@ -90,13 +91,14 @@ enum Writing {
             }
         }
 
-        ops.mkdir = { req, parent, name, _ in
+        ops.mkdir = { req, parent, name, mode in
             let r = Request(raw: req!)
             let ctx = Context.of(req)
             guard let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
+            let creation = Convert.creation(req, mode: mode)
             ctx.serve {
                 do {
-                    r.entry(try await ctx.fs.mkdir(parent: parent, name: n), parent: parent, ctx: ctx)
+                    r.entry(try await ctx.fs.mkdir(parent: parent, name: n, creation: creation), parent: parent, ctx: ctx)
                 } catch { r.error(error) }
             }
         }
@@ -108,9 +110,10 @@ enum Writing {
             let ctx = Context.of(req)
             guard let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
             guard mode & S_IFMT == S_IFREG || mode & S_IFMT == 0 else { return r.error(ENOSYS) }
+            let creation = Convert.creation(req, mode: mode)
             ctx.serve {
                 do {
-                    r.entry(try await ctx.fs.mknod(parent: parent, name: n), parent: parent, ctx: ctx)
+                    r.entry(try await ctx.fs.mknod(parent: parent, name: n, creation: creation), parent: parent, ctx: ctx)
                 } catch { r.error(error) }
             }
         }

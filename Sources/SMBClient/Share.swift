@@ -659,13 +659,42 @@ public final class Share: Sendable {
     /// MS-SMB2 2.2.39), opened with WRITE_DAC and WRITE_OWNER as the parts need: one round trip.
     public func setSecurity(path: String, _ descriptor: SecurityDescriptor, parts: SecurityInformation,
                             options: CreateOptions = []) async throws {
-        var access: AccessMask = [.synchronize]
+        let (access, set) = Self.securitySet(descriptor, parts)
+        let rs = try await compound(path: path, access: access.union(.synchronize), options: options, [(.setInfo, set)])
+        try Self.checkSetInfo(rs[0])
+    }
+
+    /// SET_INFO of a descriptor's `parts` on the related open, and the access that open needs.
+    private static func securitySet(_ descriptor: SecurityDescriptor, _ parts: SecurityInformation) -> (AccessMask, [UInt8]) {
+        var access: AccessMask = []
         if parts.contains(.dacl) { access.insert(.writeDAC) }
         if !parts.isDisjoint(with: [.owner, .group]) { access.insert(.writeOwner) }
         var set = SetInfoRequest(infoType: .security, fileInfoClass: 0, fileId: .related, buffer: descriptor.encode())
         set.additionalInformation = parts.rawValue
-        let rs = try await compound(path: path, access: access, options: options, [(.setInfo, set.encodeBody())])
+        return (access, set.encodeBody())
+    }
+
+    /// The owner, group and DACL of `path` in one round trip (CREATE + QUERY_INFO + CLOSE).
+    public func querySecurity(path: String, options: CreateOptions = []) async throws -> SecurityDescriptor {
+        let rs = try await compound(path: path, access: [.readControl, .synchronize], options: options,
+                                    [(.queryInfo, Self.securityQuery(.related, [.owner, .group, .dacl]))])
+        return try Self.security(from: rs[0])
+    }
+
+    /// `setSecurity` and then the attributes, owner, group and DACL the file has after it, in
+    /// one round trip (CREATE + SET_INFO + QUERY_INFO + QUERY_INFO + CLOSE): chmod and chown
+    /// answer with what the server kept.
+    public func setSecurityAndQuery(path: String, _ descriptor: SecurityDescriptor, parts: SecurityInformation,
+                                    options: CreateOptions = []) async throws -> (FileAllInformation, SecurityDescriptor) {
+        let (access, set) = Self.securitySet(descriptor, parts)
+        let rs = try await compound(path: path, access: access.union([.readAttributes, .readControl, .synchronize]),
+                                    options: options,
+                                    [(.setInfo, set),
+                                     (.queryInfo, Self.allInformationQuery(.related)),
+                                     (.queryInfo, Self.securityQuery(.related, [.owner, .group, .dacl]))],
+                                    allowing: [.bufferOverflow])
         try Self.checkSetInfo(rs[0])
+        return (try Self.allInformation(from: rs[1]), try Self.security(from: rs[2]))
     }
 
     public func queryFullSize(_ fileId: FileId) async throws -> FileFsFullSizeInformation {

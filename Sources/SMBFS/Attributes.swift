@@ -17,12 +17,32 @@ public struct Attributes: Sendable, Equatable {
     public var allocationSize: UInt64
 }
 
-/// Ownership and modes of everything in the mount (`uid=`, `gid=`, `file_mode=`, `dir_mode=`).
+/// Unix permission bits and owners as a file's security descriptor gives them (`cifsacl`).
+public struct UnixIdentity: Sendable, Equatable {
+    public var permissions: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+}
+
+/// Ownership and modes of everything in the mount (`uid=`, `gid=`, `file_mode=`, `dir_mode=`),
+/// or, with `cifsacl`, of each file from its security descriptor (SecurityModes.swift).
 public struct Ownership: Sendable {
+    /// Where modes and owners come from.
+    public enum Source: Sendable {
+        /// file_mode/dir_mode, uid/gid for every file; the read-only attribute clears write bits.
+        case fixed
+        /// Each file's owner, group and DACL (`cifsacl`); uid/gid above for SIDs that name no
+        /// Unix id, file_mode/dir_mode where a descriptor cannot be read.
+        case securityDescriptor
+    }
     public var uid: UInt32
     public var gid: UInt32
     public var fileMode: UInt32
     public var dirMode: UInt32
+    public var modeSource: Source = .fixed
+    /// `idsfromsid`: chown and chgrp write S-1-5-88-1-UID / S-1-5-88-2-GID (Windows' NFS
+    /// server and the kernel client's form) instead of Samba's S-1-22-1-UID / S-1-22-2-GID.
+    public var idsFromSID = false
     public init(uid: UInt32, gid: UInt32, fileMode: UInt32 = 0o644, dirMode: UInt32 = 0o755) {
         self.uid = uid
         self.gid = gid
@@ -32,22 +52,41 @@ public struct Ownership: Sendable {
 
     /// Where the modes and owners shown come from, for the mount's notice and `status`.
     public var source: String {
-        "file_mode=0\(String(fileMode, radix: 8)), dir_mode=0\(String(dirMode, radix: 8)), uid=\(uid), gid=\(gid) "
-            + "for every file (the server keeps no modes; the read-only attribute clears a file's write bits)"
+        switch modeSource {
+        case .fixed:
+            return "file_mode=0\(String(fileMode, radix: 8)), dir_mode=0\(String(dirMode, radix: 8)), uid=\(uid), gid=\(gid) "
+                + "for every file (the server keeps no modes; the read-only attribute clears a file's write bits)"
+        case .securityDescriptor:
+            return "each file's security descriptor (cifsacl): the DACL's owner, group and Everyone entries; "
+                + "owners from Unix SIDs (\(idsFromSID ? "S-1-5-88, idsfromsid" : "S-1-22")), other SIDs shown as "
+                + "uid=\(uid), gid=\(gid); setuid, setgid and sticky are not kept"
+        }
     }
+
+    /// The SIDs chown and chgrp give a file.
+    func ownerSID(_ uid: UInt32) -> SID { idsFromSID ? .nfsUser(uid) : .unixUser(uid) }
+    func groupSID(_ gid: UInt32) -> SID { idsFromSID ? .nfsGroup(gid) : .unixGroup(gid) }
 
     /// Modes from DOS attributes (MS-FSCC 2.6): FILE_ATTRIBUTE_READONLY on a file clears the
     /// write bits, as the kernel cifs client does; directories ignore it (Windows uses it as a
-    /// "customized folder" marker there).
-    func attributes(ino: UInt64, basics: FileBasics, nlink: UInt32 = 1) -> Attributes {
+    /// "customized folder" marker there). `identity`: the file's own modes and owners, where
+    /// its security descriptor gives them.
+    func attributes(ino: UInt64, basics: FileBasics, nlink: UInt32 = 1, identity: UnixIdentity? = nil) -> Attributes {
         let isDir = basics.fileAttributes.contains(.directory)
-        var perms = isDir ? dirMode : fileMode
+        var perms = identity?.permissions ?? (isDir ? dirMode : fileMode)
         if !isDir && basics.fileAttributes.contains(.readonly) { perms &= ~0o222 }
         return Attributes(ino: ino, kind: isDir ? .directory : .file,
                           size: isDir ? 0 : basics.endOfFile, permissions: perms,
-                          nlink: isDir ? 2 : max(1, nlink), uid: uid, gid: gid,
+                          nlink: isDir ? 2 : max(1, nlink), uid: identity?.uid ?? uid, gid: identity?.gid ?? gid,
                           atime: basics.lastAccessTime, mtime: basics.lastWriteTime,
                           ctime: basics.changeTime, allocationSize: basics.allocationSize)
+    }
+
+    /// What `sd` gives to show: the DACL's mode, and the Unix ids its owner and group SIDs name
+    /// (uid/gid for any other SID: the server's own users map to the mount's owner, as the
+    /// kernel client does without an id mapper).
+    func identity(of sd: SecurityDescriptor) -> UnixIdentity {
+        UnixIdentity(permissions: SecurityModes.mode(of: sd), uid: sd.owner?.unixUID ?? uid, gid: sd.group?.unixGID ?? gid)
     }
 }
 

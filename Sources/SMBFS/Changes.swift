@@ -15,6 +15,19 @@ public struct AttributeChanges: Sendable {
     public init() {}
 }
 
+/// The process that makes a file: its uid and gid (FUSE's request context), and the mode it
+/// asked for with the umask applied.
+public struct Creation: Sendable {
+    public var mode: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+    public init(mode: UInt32, uid: UInt32, gid: UInt32) {
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+    }
+}
+
 /// How an open(2) maps to CREATE (MS-SMB2 2.2.13).
 public struct OpenFlags: Sendable {
     public var read: Bool

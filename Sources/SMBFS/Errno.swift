@@ -11,6 +11,8 @@ public enum ErrnoMapping {
         case .objectNameNotFound, .objectPathNotFound, .noSuchFile, .deletePending: return ENOENT
         case .objectNameCollision: return EEXIST
         case .accessDenied, .cannotDelete: return EACCES
+        // An owner the server refuses to give a file (MS-DTYP 2.5.3.4): chown's EPERM.
+        case .invalidOwner, .privilegeNotHeld: return EPERM
         case .directoryNotEmpty: return ENOTEMPTY
         case .fileIsADirectory: return EISDIR
         case .notADirectory: return ENOTDIR

@@ -237,18 +237,26 @@ public final class Filesystem: Sendable {
 
     /// `nlink`: the link count the server gave (FileStandardInformation), nil from a directory
     /// listing, which has none.
-    func attributes(path: String, basics: FileBasics, fileId: UInt64, nlink: UInt32? = nil) -> Attributes {
+    /// `identity`: modes and owners from the file's security descriptor (`cifsacl`).
+    func attributes(path: String, basics: FileBasics, fileId: UInt64, nlink: UInt32? = nil,
+                    identity: UnixIdentity? = nil) -> Attributes {
         let ino = path == options.rootPath ? InodeTable.rootIno
             : inodes.withLock { $0.number(for: path, fileId: fileId, nlink: nlink) }
-        return shown(ino: ino, basics: basics, nlink: nlink)
+        return shown(ino: ino, basics: basics, nlink: nlink, identity: identity)
     }
 
     /// What stat shows of `ino` from the server's `basics`: without a link count from the server,
     /// the one it gave last (so a listing does not take a hard link's count back to 1); and the
     /// times of this mount's own writes while the server's are older (WrittenFiles).
-    func shown(ino: UInt64, basics: FileBasics, nlink: UInt32?) -> Attributes {
-        let links = inodes.withLock { $0.links(of: ino, known: nlink) }
-        var a = options.ownership.attributes(ino: ino, basics: basics, nlink: links)
+    /// With `cifsacl`, an answer without the descriptor (times set, a handle's attributes) keeps
+    /// the modes and owners last shown.
+    func shown(ino: UInt64, basics: FileBasics, nlink: UInt32?, identity: UnixIdentity? = nil) -> Attributes {
+        let (links, known) = inodes.withLock { ($0.links(of: ino, known: nlink), $0.attributes(of: ino)) }
+        var identity = identity
+        if identity == nil, options.ownership.modeSource == .securityDescriptor, let known, known.kind != .symlink {
+            identity = UnixIdentity(permissions: known.permissions, uid: known.uid, gid: known.gid)
+        }
+        var a = options.ownership.attributes(ino: ino, basics: basics, nlink: links, identity: identity)
         written.withLock { $0.overlay(&a) }
         return a
     }
@@ -285,17 +293,18 @@ public final class Filesystem: Sendable {
     /// never sees, so under another spelling the name does not exist.
     func stat(path: String, exactly name: String? = nil) async throws -> Attributes {
         // FILE_OPEN_REPARSE_POINT: a server-side symlink is opened itself, not followed.
-        let info = try await share.queryAllInformation(path: path, options: .openReparsePoint)
+        let (info, identity) = try await queryWithIdentity(path: path)
         if let name, let spelled = share.serverSpelling(of: info), spelled != name,
            spelled.lowercased() == name.lowercased() {
             throw FSError(ENOENT)
         }
-        return await attributes(of: info, path: path)
+        return await attributes(of: info, path: path, identity: identity)
     }
 
     /// The attributes FileAllInformation of `path` gives (a symlink file shown as a symlink).
-    func attributes(of info: FileAllInformation, path: String) async -> Attributes {
-        let a = attributes(path: path, basics: info.basics, fileId: info.indexNumber, nlink: info.numberOfLinks)
+    func attributes(of info: FileAllInformation, path: String, identity: UnixIdentity? = nil) async -> Attributes {
+        let a = attributes(path: path, basics: info.basics, fileId: info.indexNumber, nlink: info.numberOfLinks,
+                           identity: identity)
         return await resolvingSymlink(a, path: path, reparsePoint: info.basics.fileAttributes.contains(.reparsePoint))
     }
 
@@ -490,13 +499,14 @@ public final class Filesystem: Sendable {
         let started = ContinuousClock.now
         let stamp = freshStamp
         let list = try await share.listDirectory(path: dir)
+        let identities = await identities(in: dir, of: list)
         var entries: [Entry] = []
         entries.reserveCapacity(list.count)
         var unshown: [DirectoryEntry] = []
         for e in list where !e.name.hasPrefix(Self.unlinkedPrefix) && !e.name.hasPrefix(Self.temporaryPrefix) {
             guard Self.showable(e) else { unshown.append(e); continue }
             let p = Self.join(dir, e.name)
-            var a = attributes(path: p, basics: e.basics, fileId: e.fileId)
+            var a = attributes(path: p, basics: e.basics, fileId: e.fileId, identity: identities[e.name])
             // A file with writes still in flight is as long as they will make it.
             if let end = await writeBehind?.extent(a.ino), end > a.size { a.size = end }
             a = await resolvingSymlink(a, path: p, reparsePoint: e.basics.fileAttributes.contains(.reparsePoint))

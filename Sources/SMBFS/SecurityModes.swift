@@ -23,8 +23,10 @@ enum SecurityModes {
     static let readRights: UInt32 = 0x0012_0089
     static let writeRights: UInt32 = 0x0000_0116
     static let executeRights: UInt32 = 0x0012_0020
-    /// The owner may always read and change the descriptor (chmod, chown), as a Unix owner can.
-    static let ownerRights: UInt32 = 0x000E_0080     // READ_CONTROL | WRITE_DAC | WRITE_OWNER | FILE_READ_ATTRIBUTES
+    /// The owner may always read and change the descriptor (chmod, chown) and set times, as a
+    /// Unix owner can, and open the file for that (SYNCHRONIZE, which every open here asks):
+    /// SYNCHRONIZE | WRITE_OWNER | WRITE_DAC | READ_CONTROL | FILE_WRITE_ATTRIBUTES | FILE_READ_ATTRIBUTES.
+    static let ownerRights: UInt32 = 0x001E_0180
 
     /// r, w, x (4, 2, 1) that `mask` grants.
     static func bits(_ mask: UInt32) -> UInt32 {
@@ -54,9 +56,14 @@ enum SecurityModes {
         return rights(of: sd.owner) << 6 | rights(of: sd.group) << 3 | rights(of: .everyone)
     }
 
+    /// What every class is given whatever its bits, as stat(2) needs no right on the file itself:
+    /// READ_CONTROL | SYNCHRONIZE | FILE_READ_ATTRIBUTES. Without it a file
+    /// of mode 0600 given to another owner could not even be stat'ed through the mount.
+    static let minimumRights: UInt32 = 0x0012_0080
+
     /// The rights one class's r, w and x stand for.
     static func rights(_ bits: UInt32, directory: Bool) -> UInt32 {
-        var m: UInt32 = 0
+        var m: UInt32 = minimumRights
         if bits & 4 != 0 { m |= readRights }
         if bits & 2 != 0 { m |= writeRights | (directory ? deleteChild : 0) }
         if bits & 1 != 0 { m |= executeRights }
@@ -65,8 +72,10 @@ enum SecurityModes {
 
     /// A DACL giving `mode` to `owner`, `group` and Everyone, first and in that order; the other
     /// entries of `existing` (other users, SYSTEM, entries only inherited by new files) after
-    /// them, as they were. Entries on the object for the three SIDs are replaced.
-    static func dacl(mode: UInt32, owner: SID, group: SID, directory: Bool, keeping existing: ACL?) -> ACL {
+    /// them, as they were. Entries on the object for the three SIDs, and for `previous` (the
+    /// owner and group before a chown, whose rights move to the new ones), are replaced.
+    static func dacl(mode: UInt32, owner: SID, group: SID, directory: Bool, keeping existing: ACL?,
+                     replacing previous: [SID] = []) -> ACL {
         let classes: [(SID, UInt32)] = [(owner, mode >> 6 & 7), (group, mode >> 3 & 7), (.everyone, mode & 7)]
         var aces: [ACE] = []
         for (i, (sid, b)) in classes.enumerated() {
@@ -75,7 +84,7 @@ enum SecurityModes {
             let m = rights(b, directory: directory) | (i == 0 ? ownerRights : 0)
             aces.append(.allowed(sid, m))
         }
-        let replaced: Set<SID> = [owner, group, .everyone]
+        let replaced = Set([owner, group, .everyone] + previous)
         let kept = existing?.aces.filter { !($0.appliesToObject && $0.sid.map(replaced.contains) == true) } ?? []
         return ACL(revision: existing?.revision ?? 2, aces: aces + kept)
     }

@@ -12,7 +12,14 @@ extension Filesystem {
     }
 
     /// creat(2) / open(O_CREAT): CREATE with FILE_CREATE, FILE_OVERWRITE_IF or FILE_OPEN_IF.
-    public func create(parent: UInt64, name: String, flags: OpenFlags) async throws -> (Entry, UInt64) {
+    /// `creation`: the mode and owner kept, with `cifsacl`, in a file this call made.
+    public func create(parent: UInt64, name: String, flags: OpenFlags, creation: Creation? = nil) async throws -> (Entry, UInt64) {
+        let (entry, handle, made) = try await createFile(parent: parent, name: name, flags: flags)
+        guard made, let creation else { return (entry, handle) }
+        return (await given(entry, parent: parent, creation), handle)
+    }
+
+    private func createFile(parent: UInt64, name: String, flags: OpenFlags) async throws -> (Entry, UInt64, Bool) {
         try writable()
         let p = try child(parent, name)
         willChange(p)
@@ -30,13 +37,43 @@ extension Filesystem {
         // ignores case opened it): the listing is read again rather than show two names.
         changedLocally(p, .added(c.createAction == CreateResponse.fileCreated ? entry : nil))
         markFresh(entry.attributes, stamp: stamp)
-        return (entry, handle)
+        return (entry, handle, c.createAction == CreateResponse.fileCreated)
+    }
+
+    /// With `cifsacl`, a new file's or directory's mode goes to its DACL (it has the entries it
+    /// inherited until then), and one made by another user than the mount's owner (`allow_other`)
+    /// becomes that user's, as the creator owns a new file in POSIX, where the server lets the
+    /// SMB user give files away. The file stays made if this fails: the failure is logged and the
+    /// entry shows the mode and owner it has.
+    private func given(_ entry: Entry, parent: UInt64, _ c: Creation) async -> Entry {
+        guard modesFromSecurity, let p = try? child(parent, entry.name) else { return entry }
+        let other = c.uid != options.ownership.uid
+        if !other && entry.attributes.permissions == c.mode & 0o777 { return entry }
+        let stamp = freshStamp
+        var e = entry
+        do {
+            do {
+                e.attributes = try await changeSecurity(ino: entry.attributes.ino, path: p, mode: c.mode,
+                                                        uid: other ? c.uid : nil, gid: other ? c.gid : nil)
+            } catch let error as FSError where error.errno == EPERM && other {
+                logger.debug("a new file stays the mount user's", metadata: ["path": "\(p)", "uid": "\(c.uid)"])
+                e.attributes = try await changeSecurity(ino: entry.attributes.ino, path: p, mode: c.mode, uid: nil, gid: nil)
+            }
+        } catch {
+            logger.warning("the mode of a new file could not be set", metadata: [
+                "path": "\(p)", "mode": "0\(String(c.mode, radix: 8))", "error": "\(error)"])
+            return entry
+        }
+        rememberAttributes(e.attributes)
+        changedLocally(p, answered: e.attributes, stamp: stamp)
+        return e
     }
 
     /// mknod(2) of a regular file: an empty file made with FILE_CREATE (EEXIST if the name is
     /// taken), no handle kept.
-    public func mknod(parent: UInt64, name: String) async throws -> Entry {
-        let (entry, handle) = try await create(parent: parent, name: name, flags: OpenFlags(posix: O_WRONLY | O_CREAT | O_EXCL))
+    public func mknod(parent: UInt64, name: String, creation: Creation? = nil) async throws -> Entry {
+        let (entry, handle) = try await create(parent: parent, name: name, flags: OpenFlags(posix: O_WRONLY | O_CREAT | O_EXCL),
+                                               creation: creation)
         await release(handle: handle)
         return entry
     }
@@ -121,7 +158,14 @@ extension Filesystem {
         self.written.withLock { $0.flushed(f.ino) }
     }
 
-    public func mkdir(parent: UInt64, name: String) async throws -> Entry {
+    /// mkdir(2); `creation` as for `create`.
+    public func mkdir(parent: UInt64, name: String, creation: Creation? = nil) async throws -> Entry {
+        let e = try await makeDirectory(parent: parent, name: name)
+        guard let creation else { return e }
+        return await given(e, parent: parent, creation)
+    }
+
+    private func makeDirectory(parent: UInt64, name: String) async throws -> Entry {
         try writable()
         let p = try child(parent, name)
         willChange(p)
@@ -353,10 +397,11 @@ extension Filesystem {
     static let temporaryPrefix = ".smb3fs-rename-"
 
     /// setattr: size (FileEndOfFileInformation), times and the read-only attribute
-    /// (FileBasicInformation); ownership cannot be changed on an SMB share.
+    /// (FileBasicInformation); with `cifsacl` mode, owner and group in the security descriptor
+    /// (SecurityAttributes.swift), else ownership cannot be changed.
     public func setattr(_ ino: UInt64, _ changes: AttributeChanges, handle: UInt64?) async throws -> Attributes {
         let p = try path(of: ino)
-        if !options.ignoreChown {
+        if !options.ignoreChown && !modesFromSecurity {
             if let uid = changes.uid, uid != options.ownership.uid { throw FSError(EPERM) }
             if let gid = changes.gid, gid != options.ownership.gid { throw FSError(EPERM) }
         }
@@ -374,7 +419,7 @@ extension Filesystem {
         let stamp = freshStamp
         let a: Attributes
         do {
-            var answer = try await setOnServer(ino, path: p, changes, handle: handle)
+            var answer = try await setSecurityThenRest(ino, path: p, changes, handle: handle)
             noteChanged(ino)
             written.withLock { $0.overlay(&answer) }
             a = answer
@@ -394,11 +439,41 @@ extension Filesystem {
     private func unchangedBy(_ changes: AttributeChanges, ino: UInt64) -> Attributes? {
         guard changes.size == nil, changes.atime == nil, changes.mtime == nil,
               let known = freshAttributes(ino) else { return nil }
+        if modesFromSecurity {
+            // Setuid, setgid and sticky are not kept: a chmod differing only there changes nothing.
+            if let mode = changes.mode, mode & 0o777 != known.permissions & 0o777 { return nil }
+            if let uid = changes.uid, uid != known.uid { return nil }
+            if let gid = changes.gid, gid != known.gid { return nil }
+            return known
+        }
         if let mode = changes.mode {
             guard !options.readOnly else { return nil }
             if known.kind == .file && (mode & 0o200 == 0) != (known.permissions & 0o200 == 0) { return nil }
         }
         return known
+    }
+
+    /// With `cifsacl`, mode and owners go to the security descriptor first; size and times
+    /// after, as without it. `ignore_chown`: an owner the server refuses is left as it was.
+    private func setSecurityThenRest(_ ino: UInt64, path p: String, _ changes: AttributeChanges,
+                                     handle: UInt64?) async throws -> Attributes {
+        guard modesFromSecurity, changes.mode != nil || changes.uid != nil || changes.gid != nil else {
+            return try await setOnServer(ino, path: p, changes, handle: handle)
+        }
+        try writable()
+        var a: Attributes
+        do {
+            a = try await changeSecurity(ino: ino, path: p, mode: changes.mode, uid: changes.uid, gid: changes.gid)
+        } catch let e as FSError where e.errno == EPERM && options.ignoreChown && changes.mode != nil {
+            a = try await changeSecurity(ino: ino, path: p, mode: changes.mode, uid: nil, gid: nil)
+        } catch let e as FSError where e.errno == EPERM && options.ignoreChown {
+            a = try await getattr(ino)
+        }
+        if a.ino == ino { rememberAttributes(a) }
+        var rest = changes
+        (rest.mode, rest.uid, rest.gid) = (nil, nil, nil)
+        guard rest.size != nil || rest.atime != nil || rest.mtime != nil else { return a }
+        return try await setOnServer(ino, path: p, rest, handle: handle)
     }
 
     /// Applies `changes` and answers the attributes after them; the inode's writes behind have

@@ -56,6 +56,9 @@ public struct CreateOptions: OptionSet, Sendable {
     public static let writeThrough = CreateOptions(rawValue: 0x0000_0002)
     public static let nonDirectoryFile = CreateOptions(rawValue: 0x0000_0040)
     public static let deleteOnClose = CreateOptions(rawValue: 0x0000_1000)
+    /// FILE_OPEN_FOR_BACKUP_INTENT: the server may grant access through the user's backup and
+    /// restore privileges rather than the DACL (MS-SMB2 2.2.13).
+    public static let openForBackupIntent = CreateOptions(rawValue: 0x0000_4000)
     public static let openReparsePoint = CreateOptions(rawValue: 0x0020_0000)
 }
 

@@ -35,6 +35,8 @@ public struct NTStatus: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let eaTooLarge = NTStatus(rawValue: 0xC000_0050)
     public static let easNotSupported = NTStatus(rawValue: 0xC000_004F)
     public static let deletePending = NTStatus(rawValue: 0xC000_0056)
+    public static let invalidOwner = NTStatus(rawValue: 0xC000_005A)
+    public static let privilegeNotHeld = NTStatus(rawValue: 0xC000_0061)
     public static let cannotDelete = NTStatus(rawValue: 0xC000_0121)
     public static let noSuchUser = NTStatus(rawValue: 0xC000_0064)
     public static let wrongPassword = NTStatus(rawValue: 0xC000_006A)

@@ -51,6 +51,8 @@ enum Help {
         Entry("echo_interval=SECONDS", "ECHO after this long without traffic, 1 to 600", default: "60"),
         Entry("max_channels=N", "SMB3 multichannel connections per mount, 1 to 16", default: "4"),
         Entry("multichannel, nomultichannel", "use multichannel when the server offers it, or never", default: "multichannel"),
+        Entry("cifsacl", "modes and owners from each file's security descriptor (owner, group, Everyone entries); chmod, chown and new files write it", default: "off (file_mode, dir_mode, uid, gid)"),
+        Entry("idsfromsid", "with cifsacl, chown and chgrp give S-1-5-88-1-UID / S-1-5-88-2-GID owners", default: "off (S-1-22-1-UID / S-1-22-2-GID)"),
         Entry("ignore_chown", "chown to another owner succeeds and changes nothing", default: "off (EPERM)"),
         Entry("nobrl", "keep fcntl/flock locks on this machine", default: "off (server locks)"),
         Entry("nomapposix", "send names as they are, without mapping \\ : * ? \" < > |", default: "off (mapped)"),

@@ -62,6 +62,10 @@ struct MountOptions {
     var checkPermissions = true
     var mapPosixNames = true
     var ignoreChown = false
+    /// `cifsacl`: modes and owners from each file's security descriptor; `idsfromsid`: chown
+    /// writes S-1-5-88 SIDs.
+    var cifsacl = false
+    var idsFromSID = false
     var hard = true
     var echoInterval = 60
     /// multichannel: TCP connections per mount when the server offers it (`max_channels=`).
@@ -315,6 +319,9 @@ struct MountOptions {
         case "rw": readOnly = false
         case "nobrl": localLocks = true
         case "ignore_chown": ignoreChown = true
+        case "cifsacl": cifsacl = true
+        case "nocifsacl": cifsacl = false
+        case "idsfromsid": idsFromSID = true
         case "hard": hard = true
         case "soft": hard = false
         case "echo_interval":

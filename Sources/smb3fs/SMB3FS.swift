@@ -103,9 +103,10 @@ struct SMB3FS {
 
         let config = clientConfiguration(options, credentials: credentials, kerberos: kerberos, logger: logger)
         let fsOptions: Filesystem.Options = {
-            var o = Filesystem.Options(ownership: Ownership(uid: options.uid, gid: options.gid,
-                                                            fileMode: options.fileMode, dirMode: options.dirMode),
-                                       rootPath: options.path)
+            var ownership = Ownership(uid: options.uid, gid: options.gid, fileMode: options.fileMode, dirMode: options.dirMode)
+            if options.cifsacl { ownership.modeSource = .securityDescriptor }
+            ownership.idsFromSID = options.idsFromSID
+            var o = Filesystem.Options(ownership: ownership, rootPath: options.path)
             o.attributeTimeout = options.attributeTimeout
             o.writeBehindBytes = options.writeBehindBytes
             o.readAheadBytes = options.readAheadBytes

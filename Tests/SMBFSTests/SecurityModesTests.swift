@@ -55,7 +55,41 @@ final class SecurityModesTests: XCTestCase {
         XCTAssertEqual(d.revision, 4)
         XCTAssertEqual(d.aces.map(\.sid), [owner, group, .everyone, .localSystem, .creatorOwner, owner])
         XCTAssertEqual(Array(d.aces.suffix(3)), [system, inherit, ownerInherit])
-        XCTAssertEqual(d.aces[0].mask, 0x0012_0089 | 0x116 | 0x40 | 0x0012_0020 | 0x000E_0080)
-        XCTAssertEqual(d.aces[2].mask, 0)
+        XCTAssertEqual(d.aces[0].mask, 0x0012_0089 | 0x116 | 0x40 | 0x0012_0020 | 0x001E_0180)
+        XCTAssertEqual(d.aces[2].mask, 0x0012_0080)
+    }
+
+    /// chown: the old owner's and group's entries give way to the new ones, with the same mode;
+    /// the rest stays.
+    func testAChownMovesTheModeToTheNewOwnerAndGroup() {
+        let system = ACE.allowed(.localSystem, 0x1f01ff)
+        let old = SecurityModes.dacl(mode: 0o640, owner: owner, group: group, directory: false,
+                                     keeping: ACL(aces: [system]))
+        let (newOwner, newGroup) = (SID.unixUser(1234), SID.unixGroup(4321))
+        let d = SecurityModes.dacl(mode: 0o640, owner: newOwner, group: newGroup, directory: false, keeping: old,
+                                   replacing: [owner, group])
+        XCTAssertEqual(d.aces.map(\.sid), [newOwner, newGroup, .everyone, .localSystem])
+        XCTAssertEqual(SecurityModes.mode(of: SecurityDescriptor(owner: newOwner, group: newGroup, dacl: d)), 0o640)
+        // The old owner keeps nothing of its own: only what Everyone has.
+        XCTAssertEqual(SecurityModes.mode(of: SecurityDescriptor(owner: owner, group: group, dacl: d)) >> 6, 0)
+    }
+
+    /// Unix ids from the two Unix SID forms; any other SID shows as the mount's uid and gid.
+    func testIdentityFromUnixSIDsElseTheMountsOwner() {
+        let own = Ownership(uid: 7, gid: 8)
+        let dacl = SecurityModes.dacl(mode: 0o751, owner: .unixUser(1234), group: .nfsGroup(55), directory: false, keeping: nil)
+        XCTAssertEqual(own.identity(of: SecurityDescriptor(owner: .unixUser(1234), group: .nfsGroup(55), dacl: dacl)),
+                       UnixIdentity(permissions: 0o751, uid: 1234, gid: 55))
+        let theirs = SecurityModes.dacl(mode: 0o604, owner: owner, group: .everyone, directory: false, keeping: nil)
+        XCTAssertEqual(own.identity(of: SecurityDescriptor(owner: owner, group: .everyone, dacl: theirs)),
+                       UnixIdentity(permissions: 0o600, uid: 7, gid: 8))
+        XCTAssertEqual(own.identity(of: SecurityDescriptor(owner: .nfsUser(3), group: .unixGroup(4), dacl: nil)),
+                       UnixIdentity(permissions: 0o777, uid: 3, gid: 4))
+        // chown writes the Samba form unless idsfromsid.
+        var nfs = own
+        XCTAssertEqual(own.ownerSID(5), SID(string: "S-1-22-1-5"))
+        nfs.idsFromSID = true
+        XCTAssertEqual(nfs.ownerSID(5), SID(string: "S-1-5-88-1-5"))
+        XCTAssertEqual(nfs.groupSID(6), SID(string: "S-1-5-88-2-6"))
     }
 }
