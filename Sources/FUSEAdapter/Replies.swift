@@ -26,7 +26,12 @@ enum Convert {
         case .directory: st.st_mode = S_IFDIR | mode_t(a.permissions & 0o7777)
         case .file: st.st_mode = S_IFREG | mode_t(a.permissions & 0o7777)
         case .symlink: st.st_mode = S_IFLNK | 0o777
+        case .fifo: st.st_mode = S_IFIFO | mode_t(a.permissions & 0o7777)
+        case .socket: st.st_mode = S_IFSOCK | mode_t(a.permissions & 0o7777)
+        case .characterDevice: st.st_mode = S_IFCHR | mode_t(a.permissions & 0o7777)
+        case .blockDevice: st.st_mode = S_IFBLK | mode_t(a.permissions & 0o7777)
         }
+        if let d = a.device { st.st_rdev = makedev(d.major, d.minor) }
         st.st_nlink = UInt(a.nlink)
         st.st_uid = a.uid
         st.st_gid = a.gid
@@ -38,6 +43,16 @@ enum Convert {
         st.st_ctim = timespec(a.ctime.unix)
         return st
     }
+
+    /// dev_t from and to major and minor numbers, as glibc's makedev(3) lays them out (its
+    /// macros do not reach Swift): minor bits 0-7 and 20-43, major bits 8-19 and 44-63.
+    static func makedev(_ major: UInt32, _ minor: UInt32) -> dev_t {
+        let (ma, mi) = (UInt64(major), UInt64(minor))
+        return dev_t((mi & 0xff) | ((ma & 0xfff) << 8) | ((mi & ~0xff) << 12) | ((ma & ~0xfff) << 32))
+    }
+
+    static func major(_ d: dev_t) -> UInt64 { (UInt64(d) >> 8) & 0xfff | (UInt64(d) >> 32) & ~UInt64(0xfff) }
+    static func minor(_ d: dev_t) -> UInt64 { UInt64(d) & 0xff | (UInt64(d) >> 12) & ~UInt64(0xff) }
 
     static func timespec(_ t: (seconds: Int64, nanoseconds: Int64)) -> Glibc.timespec {
         Glibc.timespec(tv_sec: Int(t.seconds), tv_nsec: Int(t.nanoseconds))

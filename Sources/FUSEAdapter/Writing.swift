@@ -104,16 +104,29 @@ enum Writing {
         }
 
         // mknod(2) of a regular file (tar --xattrs makes each file so, to set its xattrs before
-        // writing it); device files, FIFOs and sockets have no SMB form.
-        ops.mknod = { req, parent, name, mode, _ in
+        // writing it); FIFOs, sockets and device nodes as Interix files with `sfu`.
+        ops.mknod = { req, parent, name, mode, rdev in
             let r = Request(raw: req!)
             let ctx = Context.of(req)
             guard let name, let n = String(validatingCString: name) else { return r.error(EINVAL) }
-            guard mode & S_IFMT == S_IFREG || mode & S_IFMT == 0 else { return r.error(ENOSYS) }
+            let special: InterixSpecialFile?
+            switch mode & S_IFMT {
+            case S_IFREG, 0: special = nil
+            case S_IFIFO: special = .fifo
+            case S_IFSOCK: special = .socket
+            case S_IFCHR: special = .characterDevice(major: Convert.major(rdev), minor: Convert.minor(rdev))
+            case S_IFBLK: special = .blockDevice(major: Convert.major(rdev), minor: Convert.minor(rdev))
+            default: return r.error(EINVAL)
+            }
             let creation = Convert.creation(req, mode: mode)
             ctx.serve {
                 do {
-                    r.entry(try await ctx.fs.mknod(parent: parent, name: n, creation: creation), parent: parent, ctx: ctx)
+                    if let special {
+                        r.entry(try await ctx.fs.mknod(parent: parent, name: n, special: special, creation: creation),
+                                parent: parent, ctx: ctx)
+                    } else {
+                        r.entry(try await ctx.fs.mknod(parent: parent, name: n, creation: creation), parent: parent, ctx: ctx)
+                    }
                 } catch { r.error(error) }
             }
         }

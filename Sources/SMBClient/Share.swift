@@ -158,9 +158,10 @@ public final class Share: Sendable {
     /// Opens `path`, runs `body` with the handle and closes it whatever happens. (The three
     /// requests are what a compound CREATE + request + CLOSE will carry, MS-SMB2 3.2.4.1.4.)
     public func withOpen<T: Sendable>(path: String, access: AccessMask, disposition: CreateDisposition = .open,
-                                      options: CreateOptions = [],
+                                      options: CreateOptions = [], attributes: FileAttributes = [],
                                       _ body: @Sendable (CreateResponse) async throws -> T) async throws -> T {
-        let c = try await create(path: path, access: access, disposition: disposition, options: options)
+        let c = try await create(path: path, access: access, disposition: disposition, options: options,
+                                 attributes: attributes)
         let result: T
         do {
             result = try await body(c)

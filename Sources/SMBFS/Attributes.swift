@@ -2,7 +2,7 @@ import SMBProtocol
 
 /// What stat(2) shows for one inode.
 public struct Attributes: Sendable, Equatable {
-    public enum Kind: Sendable { case file, directory, symlink }
+    public enum Kind: Sendable { case file, directory, symlink, fifo, socket, characterDevice, blockDevice }
     public var ino: UInt64
     public var kind: Kind
     public var size: UInt64
@@ -15,6 +15,14 @@ public struct Attributes: Sendable, Equatable {
     public var mtime: FileTime
     public var ctime: FileTime
     public var allocationSize: UInt64
+    /// A device node's major and minor numbers.
+    public var device: (major: UInt32, minor: UInt32)? = nil
+
+    public static func == (a: Attributes, b: Attributes) -> Bool {
+        a.ino == b.ino && a.kind == b.kind && a.size == b.size && a.permissions == b.permissions && a.nlink == b.nlink
+            && a.uid == b.uid && a.gid == b.gid && a.atime == b.atime && a.mtime == b.mtime && a.ctime == b.ctime
+            && a.allocationSize == b.allocationSize && a.device?.major == b.device?.major && a.device?.minor == b.device?.minor
+    }
 }
 
 /// Unix permission bits and owners as a file's security descriptor gives them (`cifsacl`).

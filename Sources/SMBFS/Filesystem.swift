@@ -37,6 +37,8 @@ public final class Filesystem: Sendable {
         /// `perm`: the kernel checks access against the modes shown; `noperm`: the server
         /// alone decides (reported by `status`; the adapter's mount options carry it).
         public var checkPermissions = true
+        /// `sfu`: FIFOs, sockets and device nodes kept as Interix system files (SpecialFiles.swift).
+        public var sfu = false
         public init(ownership: Ownership, rootPath: String) {
             self.ownership = ownership
             self.rootPath = rootPath
@@ -305,7 +307,7 @@ public final class Filesystem: Sendable {
     func attributes(of info: FileAllInformation, path: String, identity: UnixIdentity? = nil) async -> Attributes {
         let a = attributes(path: path, basics: info.basics, fileId: info.indexNumber, nlink: info.numberOfLinks,
                            identity: identity)
-        return await resolvingSymlink(a, path: path, reparsePoint: info.basics.fileAttributes.contains(.reparsePoint))
+        return await resolvingSymlink(a, path: path, fileAttributes: info.basics.fileAttributes)
     }
 
     public func lookup(parent: UInt64, name: String) async throws -> Entry {
@@ -509,7 +511,7 @@ public final class Filesystem: Sendable {
             var a = attributes(path: p, basics: e.basics, fileId: e.fileId, identity: identities[e.name])
             // A file with writes still in flight is as long as they will make it.
             if let end = await writeBehind?.extent(a.ino), end > a.size { a.size = end }
-            a = await resolvingSymlink(a, path: p, reparsePoint: e.basics.fileAttributes.contains(.reparsePoint))
+            a = await resolvingSymlink(a, path: p, fileAttributes: e.basics.fileAttributes)
             markFresh(a, at: started, stamp: stamp)
             entries.append(Entry(name: e.name, attributes: a))
         }

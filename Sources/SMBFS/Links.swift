@@ -44,12 +44,15 @@ extension Filesystem {
 
     /// Attributes of a file that may be a symlink: an MF symlink (only files of exactly 1067
     /// bytes are read) or a server reparse point with the symlink tag.
-    func resolvingSymlink(_ a: Attributes, path: String, reparsePoint: Bool) async -> Attributes {
+    /// With `sfu`, a small system file may be a FIFO, socket or device node (SpecialFiles.swift).
+    func resolvingSymlink(_ a: Attributes, path: String, fileAttributes: FileAttributes) async -> Attributes {
         var target: [UInt8]?
-        if reparsePoint {
+        if fileAttributes.contains(.reparsePoint) {
             target = try? await reparseTarget(path: path)
         } else if a.kind == .file, MFSymlink.isCandidate(size: a.size) {
             target = try? await symlinkTarget(path: path)
+        } else if options.sfu, a.kind == .file, InterixSpecialFile.isCandidate(attributes: fileAttributes, size: a.size) {
+            return await resolvingSpecialFile(a, path: path)
         }
         guard let target else { return a }
         var s = a

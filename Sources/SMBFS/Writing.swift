@@ -45,7 +45,7 @@ extension Filesystem {
     /// becomes that user's, as the creator owns a new file in POSIX, where the server lets the
     /// SMB user give files away. The file stays made if this fails: the failure is logged and the
     /// entry shows the mode and owner it has.
-    private func given(_ entry: Entry, parent: UInt64, _ c: Creation) async -> Entry {
+    func given(_ entry: Entry, parent: UInt64, _ c: Creation) async -> Entry {
         guard modesFromSecurity, let p = try? child(parent, entry.name) else { return entry }
         let other = c.uid != options.ownership.uid
         if !other && entry.attributes.permissions == c.mode & 0o777 { return entry }

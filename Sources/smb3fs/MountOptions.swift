@@ -66,6 +66,8 @@ struct MountOptions {
     /// writes S-1-5-88 SIDs.
     var cifsacl = false
     var idsFromSID = false
+    /// `sfu`: FIFOs, sockets and device nodes as Interix system files.
+    var sfu = false
     var hard = true
     var echoInterval = 60
     /// multichannel: TCP connections per mount when the server offers it (`max_channels=`).
@@ -322,6 +324,8 @@ struct MountOptions {
         case "cifsacl": cifsacl = true
         case "nocifsacl": cifsacl = false
         case "idsfromsid": idsFromSID = true
+        case "sfu": sfu = true
+        case "nosfu": sfu = false
         case "hard": hard = true
         case "soft": hard = false
         case "echo_interval":

@@ -116,6 +116,7 @@ struct SMB3FS {
             o.directIO = options.directIO
             o.checkPermissions = options.checkPermissions
             o.ignoreChown = options.ignoreChown
+            o.sfu = options.sfu
             return o
         }()
 
