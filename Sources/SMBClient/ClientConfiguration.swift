@@ -20,6 +20,8 @@ public struct ClientConfiguration: Sendable {
     /// Encrypt every request and require encrypted responses (`seal`). Without it the session is
     /// still encrypted when the server asks for it (session or share flagged encrypt-data).
     public var seal = false
+    /// Offer the SMB3 POSIX extensions in NEGOTIATE (`noposix` turns it off).
+    public var posixExtensions = true
     /// Accept a guest or anonymous session (`guest`): it can be neither signed nor encrypted.
     public var guest = false
     /// Encrypt when the server's address is not loopback, link-local or private (`noseal`

@@ -44,7 +44,7 @@ enum Handshake {
         var capabilities: Capabilities = [.leasing, .largeMTU]
         if config.maxChannels > 1 { capabilities.insert(.multiChannel) }
         if !ciphers.isEmpty { capabilities.insert(.encryption) }
-        let request = NegotiateRequest(
+        var request = NegotiateRequest(
             dialects: dialects,
             securityMode: config.signing ? [.signingEnabled, .signingRequired] : [.signingEnabled],
             capabilities: capabilities,
@@ -53,6 +53,7 @@ enum Handshake {
             ciphers: ciphers,
             signingAlgorithms: algorithms.map(\.rawValue),
             serverName: config.host)
+        request.posixExtensions = config.posixExtensions
         let r = try await conn.send(.negotiate, body: request.encodeBody(), sign: false, keepRequest: true)
         guard r.header.status == .success else { throw SMBError.status(r.header.status, .negotiate) }
         let resp: NegotiateResponse
@@ -97,7 +98,7 @@ enum Handshake {
         conn.setNegotiated(dialect: dialect, largeMTU: largeMTU, maxPayload: max(maxRead, maxTransact))
         conn.logger.info("negotiated", metadata: ["dialect": "\(dialect)", "signing": "\(signing)",
                                                   "cipher": "\(cipher.map { "\($0)" } ?? "none")",
-                                                  "maxRead": "\(maxRead)"])
+                                                  "maxRead": "\(maxRead)", "posix": "\(resp.posixExtensions)"])
         return Negotiated(dialect: dialect, request: request, response: resp, preauthHash: hash, signingAlgorithm: signing,
                           cipher: cipher, seal: seal, maxReadSize: maxRead, maxWriteSize: maxWrite, maxTransactSize: maxTransact)
     }

@@ -15,6 +15,8 @@ public final class Share: Sendable {
     public let maxReadSize: Int
     public let maxWriteSize: Int
     let maxTransactSize: Int
+    /// The server offers the SMB3 POSIX extensions (3.1.1, `smb3 unix extensions` on Samba).
+    public let posixExtensionsOffered: Bool
     let logger: Logger
     let names: NameMapping
     private let keepalive = Locked<Task<Void, Never>?>(nil)
@@ -27,6 +29,7 @@ public final class Share: Sendable {
         maxReadSize = n.maxReadSize
         maxWriteSize = n.maxWriteSize
         maxTransactSize = n.maxTransactSize
+        posixExtensionsOffered = n.response.posixExtensions
         logger = first.connection.logger
         self.names = names
     }

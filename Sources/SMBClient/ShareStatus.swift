@@ -17,6 +17,9 @@ public struct ShareStatus: Sendable, Codable, Equatable {
     public var signing: String?
     public var encryption: String?
     public var authentication: String
+    /// Whether NEGOTIATE found the SMB3 POSIX extensions: "offered by the server", "not offered
+    /// by the server" or "not asked for (noposix)".
+    public var posixExtensions: String
     public var user: String?
     /// "connected", "reconnecting" or "disconnected".
     public var state: String
@@ -71,7 +74,10 @@ extension Share {
         return ShareStatus(
             server: config.host, port: config.port, share: config.share, dialect: "\(dialect)",
             signing: signingAlgorithm.map(Self.name), encryption: encryption.map { "\($0)" },
-            authentication: authentication, user: user, state: state, channels: channels,
+            authentication: authentication,
+            posixExtensions: !config.posixExtensions ? "not asked for (noposix)"
+                : posixExtensionsOffered ? "offered by the server" : "not offered by the server",
+            user: user, state: state, channels: channels,
             reconnects: max(1, snap.generation) - 1, secondsSinceReconnect: snap.lastReconnect.map { seconds(now - $0) },
             opens: snap.opens, durableOpens: snap.durable, requestsInFlight: channels.reduce(0) { $0 + $1.inFlight },
             lastError: snap.lastError?.error, secondsSinceError: snap.lastError.map { seconds(now - $0.at) })

@@ -55,7 +55,16 @@ public enum NegotiateContextType: UInt16, Sendable {
     case transportCapabilities = 0x0006
     case rdmaTransformCapabilities = 0x0007
     case signingCapabilities = 0x0008
+    /// SMB3_POSIX_EXTENSIONS_AVAILABLE (SMB3 POSIX Extensions, POSIX-SMB2 2.2.3.1.8): its data
+    /// names the POSIX version, the 16 bytes of the POSIX create context's tag; a server that
+    /// offers the extensions answers with the same context.
+    case posixExtensionsAvailable = 0x0100
 }
+
+/// The SMB3 POSIX extensions' identifier: the POSIX create context's name (SMB2_CREATE_TAG_POSIX)
+/// and the data of the negotiate context.
+public let posixExtensionsTag: [UInt8] = [0x93, 0xAD, 0x25, 0x50, 0x9C, 0xB4, 0x11, 0xE7,
+                                          0xB4, 0x23, 0x83, 0xDE, 0x96, 0x8B, 0xCD, 0x7C]
 
 /// SHA-512, the only preauth integrity hash defined (MS-SMB2 2.2.3.1.1).
 public let preauthHashSHA512: UInt16 = 0x0001
@@ -72,6 +81,8 @@ public struct NegotiateRequest: Sendable {
     /// Preference order for SIGNING_CAPABILITIES (ids of 2.2.3.1.7: 0 HMAC-SHA256, 1 AES-CMAC, 2 AES-GMAC).
     public var signingAlgorithms: [UInt16]
     public var serverName: String
+    /// Ask whether the server offers the SMB3 POSIX extensions (3.1.1 only).
+    public var posixExtensions = false
 
     public init(dialects: [Dialect], securityMode: SecurityMode, capabilities: Capabilities,
                 clientGuid: [UInt8], preauthSalt: [UInt8], ciphers: [Cipher],
@@ -121,6 +132,7 @@ public struct NegotiateRequest: Sendable {
             s.u16(UInt16(signingAlgorithms.count)); for a in signingAlgorithms { s.u16(a) }
             contexts.append((.signingCapabilities, s.bytes))
         }
+        if posixExtensions { contexts.append((.posixExtensionsAvailable, posixExtensionsTag)) }
         for (i, (type, data)) in contexts.enumerated() {
             if i > 0 { alignFromHeader(&w) }
             w.u16(type.rawValue); w.u16(UInt16(data.count)); w.u32(0); w.bytes(data)
@@ -151,6 +163,8 @@ public struct NegotiateResponse: Sendable {
     public var preauthHashAlgorithm: UInt16?
     public var cipher: UInt16?
     public var signingAlgorithm: UInt16?
+    /// 3.1.1 only: the server answered SMB3_POSIX_EXTENSIONS_AVAILABLE with the version asked for.
+    public var posixExtensions = false
 
     /// Limits on counts the server may send, so a hostile response cannot make us loop long.
     static let maxNegotiateContexts = 32
@@ -209,6 +223,10 @@ public struct NegotiateResponse: Sendable {
                 let count = try d.u16()
                 guard count == 1 else { throw ProtocolError.unexpected("NEGOTIATE: \(count) signing algorithms selected") }
                 resp.signingAlgorithm = try d.u16()
+            case .posixExtensionsAvailable:
+                // The data lists the versions the server speaks, 16 bytes each.
+                let versions = stride(from: 0, to: data.count - data.count % 16, by: 16).map { Array(data[$0..<$0 + 16]) }
+                resp.posixExtensions = versions.contains(posixExtensionsTag)
             default:
                 break                                     // contexts we did not ask for are ignored
             }

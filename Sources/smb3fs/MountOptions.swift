@@ -68,6 +68,8 @@ struct MountOptions {
     var idsFromSID = false
     /// `sfu`: FIFOs, sockets and device nodes as Interix system files.
     var sfu = false
+    /// `posix` (default) / `noposix`: ask the server for the SMB3 POSIX extensions.
+    var posix = true
     var hard = true
     var echoInterval = 60
     /// multichannel: TCP connections per mount when the server offers it (`max_channels=`).
@@ -325,6 +327,8 @@ struct MountOptions {
         case "nocifsacl": cifsacl = false
         case "idsfromsid": idsFromSID = true
         case "sfu": sfu = true
+        case "posix", "unix", "linux": posix = true
+        case "noposix", "nounix", "nolinux": posix = false
         case "nosfu": sfu = false
         case "hard": hard = true
         case "soft": hard = false

@@ -156,6 +156,9 @@ struct SMB3FS {
                 logger.info("mounted", metadata: ["mountpoint": "\(options.mountpoint)", "dialect": "\(fs.share.dialect)"])
                 let checks = options.checkPermissions ? "here against them (perm)" : "by the server only (noperm)"
                 logger.info("modes and owners: \(fsOptions.ownership.source); permissions checked \(checks)")
+                if fs.share.posixExtensionsOffered {
+                    logger.info("the server offers the SMB3 POSIX extensions; this mount does not use them yet")
+                }
                 statusPath = StatusSocket.serve(mountpoint: realMountpoint, owner: options.uid, status: {
                     (try? runBlocking { StatusCommand.encode(await fs.status()) }) ?? Data()
                 }, warn: { logger.warning("\($0)") })
@@ -182,6 +185,7 @@ struct SMB3FS {
         config.signing = options.signing
         config.guest = options.guest
         config.seal = options.seal ?? false || options.requiredCiphers != nil
+        config.posixExtensions = options.posix
         config.autoSeal = options.seal != false
         if let list = getenv("SMB3FS_TREAT_AS_PUBLIC") {
             config.treatAsPublic = Set(String(cString: list).split(separator: ",").map(String.init))

@@ -68,6 +68,7 @@ enum StatusCommand {
         rows.append(("signing", s.signing ?? "off"))
         rows.append(("encryption", s.encryption ?? "off"))
         rows.append(("authentication", s.authentication + (s.user.map { " as \($0)" } ?? "")))
+        rows.append(("posix", s.posixExtensions))
         rows.append(("state", s.state))
         let channels = s.channels.enumerated().map { i, c in
             "#\(i) \(c.state) \(c.address ?? "?"), \(c.inFlight) in flight, \(c.credits) credits"
