@@ -141,13 +141,14 @@ public final class Share: Sendable {
     /// a reconnect gets the very same open back with its locks (3.2.4.3.3, 3.2.4.4).
     public func create(path: String, access: AccessMask, disposition: CreateDisposition = .open,
                        options: CreateOptions = [], attributes: FileAttributes = [],
-                       shareAccess: ShareAccess = .all, durable: Bool = false) async throws -> CreateResponse {
+                       shareAccess: ShareAccess = .all, durable: Bool = false,
+                       contexts: [CreateContext] = [], posixPath: Bool = false) async throws -> CreateResponse {
         let names = self.names
         return try await link.perform { b in
             let ask = durable ? ShareConnection.Durable.request(writing: access.contains(.writeData)) : nil
             var (resp, disk, granted) = try await ShareConnection.sendCreate(
                 on: b, path: path, access: access, disposition: disposition, options: options, attributes: attributes,
-                shareAccess: shareAccess, names: names, durable: ask)
+                shareAccess: shareAccess, names: posixPath ? nil : names, durable: ask, contexts: contexts)
             // Reclaiming reopens the same file, never creates one.
             var record = ShareConnection.OpenRecord(path: path, access: access, options: options, shareAccess: shareAccess,
                                                     diskFileId: disk, creationTime: resp.basics.creationTime,
@@ -542,7 +543,7 @@ public final class Share: Sendable {
     /// those to `requests`, each a success or a status in `allowing`. `charges`: CreditCharge of
     /// each of `requests` (1 by default). `mayFail`: indices into `requests` whose failure is
     /// returned to the caller, not thrown (unless it ends the session).
-    private func compound(_ create: CreateRequest, _ requests: [(command: Command, body: [UInt8])],
+    func compound(_ create: CreateRequest, _ requests: [(command: Command, body: [UInt8])],
                           charges: [Int]? = nil, allowing: Set<NTStatus> = [],
                           mayFail: Set<Int> = []) async throws -> [Response] {
         let all = [(Command.create, create.encodeBody())] + requests
@@ -572,7 +573,7 @@ public final class Share: Sendable {
                                  mayFail: mayFail).dropFirst())
     }
 
-    private func openRequest(_ path: String, access: AccessMask, options: CreateOptions) -> CreateRequest {
+    func openRequest(_ path: String, access: AccessMask, options: CreateOptions) -> CreateRequest {
         var create = CreateRequest(name: wireName(path), desiredAccess: access)
         create.createDisposition = .open
         create.createOptions = options

@@ -735,13 +735,15 @@ final class ShareConnection: Sendable {
     /// server granted (nil when it granted no lease).
     static func sendCreate(on b: Binding, path: String, access: AccessMask, disposition: CreateDisposition,
                            options: CreateOptions, attributes: FileAttributes, shareAccess: ShareAccess,
-                           names: NameMapping, durable: Durable? = nil) async throws -> (CreateResponse, [UInt8]?, Durable?) {
-        var req = CreateRequest(name: wireName(path, names), desiredAccess: access)
+                           names: NameMapping?, durable: Durable? = nil,
+                           contexts: [CreateContext] = []) async throws -> (CreateResponse, [UInt8]?, Durable?) {
+        // nil `names`: a POSIX open, whose path keeps "/" as its separator (Share.posixName).
+        var req = CreateRequest(name: names.map { wireName(path, $0) } ?? path, desiredAccess: access)
         req.createDisposition = disposition
         req.createOptions = options
         req.fileAttributes = attributes
         req.shareAccess = shareAccess
-        req.contexts = [CreateContext(name: qfid, data: [])]
+        req.contexts = [CreateContext(name: qfid, data: [])] + contexts
         let wantDurable = durable != nil && b.negotiated.dialect.isSMB3
         if let durable, wantDurable {
             req.requestedOplockLevel = OplockLevel.lease

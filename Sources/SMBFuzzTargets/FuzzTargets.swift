@@ -136,8 +136,10 @@ private func directoryTarget(_ m: [UInt8]) -> Int {
     var t = Tally()
     if let buf = t.count({ try OutputBufferResponse.decode(message: m, command: .queryDirectory, maxLength: maxOutput) }) {
         t.count { try FileIdBothDirectoryInformation.decodeList(buf) }
+        t.count { try PosixDirectoryInformation.decodeList(buf) }
     }
     t.count { try FileIdBothDirectoryInformation.decodeList(m) }
+    t.count { try PosixDirectoryInformation.decodeList(m) }
     return t.accepted
 }
 
@@ -150,6 +152,11 @@ private func infoTarget(_ m: [UInt8]) -> Int {
     t.count { try FileFsFullSizeInformation.decode(buf) }
     t.count { try FileStandardInformation.decode(buf) }
     t.count { try FileFullEaInformation.decodeList(buf) }
+    t.count { try FilePosixInformation.decode(buf) }
+    // Interix special files are file contents this client interprets (`sfu`).
+    if let special = InterixSpecialFile.decode(buf), InterixSpecialFile.decode(special.encode()) != special {
+        fatalError("Interix special file does not survive its own encoding")
+    }
     // A descriptor decoded is encoded again and decoded to the same value.
     if let sd = t.count({ try SecurityDescriptor.decode(buf) }), (try? SecurityDescriptor.decode(sd.encode())) != sd {
         fatalError("security descriptor does not survive its own encoding")

@@ -7,6 +7,9 @@ public enum FileInformationClass: UInt8, Sendable {
     case fileNetworkOpenInformation = 34
     case fileIdBothDirectoryInformation = 37
     case fileIdFullDirectoryInformation = 38
+    /// FilePosixInformation / SMB2_FIND_POSIX_INFORMATION of the SMB3 POSIX extensions
+    /// (POSIX-FSCC 2.3.1, 2.2.1), on opens with the POSIX create context.
+    case filePosixInformation = 100
 }
 
 /// QUERY_DIRECTORY request (MS-SMB2 2.2.33).
@@ -71,6 +74,23 @@ public enum OutputBufferResponse {
     }
 }
 
+extension FileBasics {
+    /// The four times, EndOfFile, AllocationSize and FileAttributes in the order directory
+    /// entries (MS-FSCC 2.4.17) and FilePosixInformation (POSIX-FSCC 2.3.1) give them: EndOfFile
+    /// before AllocationSize, unlike CREATE.
+    static func decodeEndOfFileFirst(_ r: inout WireReader) throws -> FileBasics {
+        let c = FileTime(rawValue: try r.u64())
+        let a = FileTime(rawValue: try r.u64())
+        let w = FileTime(rawValue: try r.u64())
+        let ch = FileTime(rawValue: try r.u64())
+        let eof = try r.u64()
+        let alloc = try r.u64()
+        let attrs = FileAttributes(rawValue: try r.u32())
+        return FileBasics(creationTime: c, lastAccessTime: a, lastWriteTime: w, changeTime: ch,
+                          allocationSize: alloc, endOfFile: eof, fileAttributes: attrs)
+    }
+}
+
 public enum FileIdBothDirectoryInformation {
     /// Fixed part before FileName (MS-FSCC 2.4.17).
     static let fixedSize = 104
@@ -80,16 +100,7 @@ public enum FileIdBothDirectoryInformation {
         // previous one's fixed part.
         try ChainedEntries.decode(b, "QUERY_DIRECTORY") { r, _ in
             try r.skip(4)                                       // FileIndex
-            // Directory entries put EndOfFile before AllocationSize (MS-FSCC 2.4.17), unlike CREATE.
-            let c = FileTime(rawValue: try r.u64())
-            let a = FileTime(rawValue: try r.u64())
-            let w = FileTime(rawValue: try r.u64())
-            let ch = FileTime(rawValue: try r.u64())
-            let eof = try r.u64()
-            let alloc = try r.u64()
-            let attrs = FileAttributes(rawValue: try r.u32())
-            let basics = FileBasics(creationTime: c, lastAccessTime: a, lastWriteTime: w, changeTime: ch,
-                                    allocationSize: alloc, endOfFile: eof, fileAttributes: attrs)
+            let basics = try FileBasics.decodeEndOfFileFirst(&r)
             let nameLength = Int(try r.u32())
             try r.skip(4 + 1 + 1 + 24 + 2)                      // EaSize, ShortNameLength, Reserved1, ShortName, Reserved2
             let fileId = try r.u64()

@@ -39,6 +39,17 @@ struct TestServer {
         }
     }
 
+    /// Bookworm-backports' Samba 4.22 with `smb3 unix extensions` (SMB3FS_POSIX_HOST).
+    static func posix() throws -> TestServer {
+        let main = try main()
+        let env = ProcessInfo.processInfo.environment
+        guard let host = env["SMB3FS_POSIX_HOST"], let path = env["SMB3FS_POSIX_SHARE_PATH"] else {
+            XCTFail("SMB3FS_POSIX_HOST is not set: run through Scripts/test")
+            throw CancellationError()
+        }
+        return TestServer(host: host, user: main.user, password: main.password, share: main.share, sharePath: path)
+    }
+
     func configuration(password: String? = nil, share: String? = nil) -> ClientConfiguration {
         var logger = Logger(label: "test")
         logger.logLevel = .info
