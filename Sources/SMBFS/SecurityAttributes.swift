@@ -64,6 +64,12 @@ extension Filesystem {
     func changeSecurity(ino: UInt64, path p: String, mode: UInt32?, uid: UInt32?, gid: UInt32?) async throws -> Attributes {
         let (info, sd) = try await share.queryAllInformationAndSecurity(path: p, options: .openReparsePoint)
         let directory = info.basics.fileAttributes.contains(.directory)
+        // An id the file already shows is no change: the mount's own uid stands for the SMB
+        // user's SID, which must not become S-1-22-1-UID (rsync -a and tar -p chown every file
+        // to what it shows; giving it away would lose the right to chmod it next).
+        let shown = options.ownership.identity(of: sd)
+        let uid = uid == shown.uid ? nil : uid
+        let gid = gid == shown.gid ? nil : gid
         let owner = uid.map(options.ownership.ownerSID) ?? sd.owner
         let group = gid.map(options.ownership.groupSID) ?? sd.group
         guard let owner, let group else { throw FSError(EPERM) }

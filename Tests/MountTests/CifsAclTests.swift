@@ -117,6 +117,31 @@ print(len(bad), " ".join(bad[:10]))
         XCTAssertEqual(stats("%u %g %a", [b + "/f"]), ["1234 4321 640"])
     }
 
+    /// rsync -a and tar -p as root chown every file to the ids it shows before setting its mode
+    /// and times: that changes nothing, and every mode arrives; a second rsync finds nothing to do.
+    func testRsyncAndTarKeepModes() {
+        guard mountBoth() else { return }
+        let a = mnt + "/" + dirName, b = other + "/" + dirName
+        let src = work + "/src"
+        var r = sh(#"""
+            set -e; mkdir -p "$1/sub/deeper"; cd "$1"
+            echo run > run.sh; chmod 755 run.sh; echo secret > key; chmod 600 key
+            echo x > sub/deeper/ro; chmod 444 sub/deeper/ro; chmod 750 sub; chmod 700 sub/deeper
+            """#, src)
+        XCTAssertEqual(r.status, 0, r.summary)
+        let names = ["run.sh", "key", "sub", "sub/deeper", "sub/deeper/ro"]
+        let want = ["755", "600", "750", "700", "444"]
+        r = sh(#"rsync -a "$1/" "$2/rs/""#, src, a)
+        XCTAssertEqual(r.status, 0, r.summary)
+        XCTAssertEqual(stats("%a", names.map { b + "/rs/" + $0 }), want)
+        r = sh(#"rsync -ai "$1/" "$2/rs/""#, src, a)
+        XCTAssertEqual(r.status, 0, r.summary)
+        XCTAssertEqual(r.stdout, "", "a second rsync -a changes nothing")
+        r = sh(#"mkdir "$2/tx" && tar -C "$1" -cf - . | tar -C "$2/tx" -xpf -"#, src, a)
+        XCTAssertEqual(r.status, 0, r.summary)
+        XCTAssertEqual(stats("%a", names.map { b + "/tx/" + $0 }), want)
+    }
+
     /// With root's `allow_other` mount and `perm`, another Unix user is refused what the modes
     /// refuse and allowed what they allow.
     func testModesAreEnforcedForOtherUsers() {
