@@ -15,13 +15,12 @@ public struct Attributes: Sendable, Equatable {
     public var mtime: FileTime
     public var ctime: FileTime
     public var allocationSize: UInt64
-    /// A device node's major and minor numbers.
-    public var device: (major: UInt32, minor: UInt32)? = nil
+    /// A device node's numbers.
+    public var device: Device? = nil
 
-    public static func == (a: Attributes, b: Attributes) -> Bool {
-        a.ino == b.ino && a.kind == b.kind && a.size == b.size && a.permissions == b.permissions && a.nlink == b.nlink
-            && a.uid == b.uid && a.gid == b.gid && a.atime == b.atime && a.mtime == b.mtime && a.ctime == b.ctime
-            && a.allocationSize == b.allocationSize && a.device?.major == b.device?.major && a.device?.minor == b.device?.minor
+    public struct Device: Sendable, Equatable {
+        public var major: UInt32
+        public var minor: UInt32
     }
 }
 

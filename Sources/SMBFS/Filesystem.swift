@@ -253,9 +253,10 @@ public final class Filesystem: Sendable {
     /// With `cifsacl`, an answer without the descriptor (times set, a handle's attributes) keeps
     /// the modes and owners last shown.
     func shown(ino: UInt64, basics: FileBasics, nlink: UInt32?, identity: UnixIdentity? = nil) -> Attributes {
-        let (links, known) = inodes.withLock { ($0.links(of: ino, known: nlink), $0.attributes(of: ino)) }
+        let fallBack = identity == nil && options.ownership.modeSource == .securityDescriptor
+        let (links, known) = inodes.withLock { ($0.links(of: ino, known: nlink), fallBack ? $0.attributes(of: ino) : nil) }
         var identity = identity
-        if identity == nil, options.ownership.modeSource == .securityDescriptor, let known, known.kind != .symlink {
+        if let known, known.kind != .symlink {
             identity = UnixIdentity(permissions: known.permissions, uid: known.uid, gid: known.gid)
         }
         var a = options.ownership.attributes(ino: ino, basics: basics, nlink: links, identity: identity)

@@ -30,10 +30,10 @@ extension Filesystem {
         case .socket: s.kind = .socket
         case .characterDevice(let major, let minor):
             s.kind = .characterDevice
-            s.device = (UInt32(truncatingIfNeeded: major), UInt32(truncatingIfNeeded: minor))
+            s.device = .init(major: UInt32(truncatingIfNeeded: major), minor: UInt32(truncatingIfNeeded: minor))
         case .blockDevice(let major, let minor):
             s.kind = .blockDevice
-            s.device = (UInt32(truncatingIfNeeded: major), UInt32(truncatingIfNeeded: minor))
+            s.device = .init(major: UInt32(truncatingIfNeeded: major), minor: UInt32(truncatingIfNeeded: minor))
         }
         return s
     }

@@ -193,13 +193,17 @@ public struct FileBasics: Sendable, Equatable {
         self.fileAttributes = fileAttributes
     }
 
-    static func decode(_ r: inout WireReader) throws -> FileBasics {
+    /// The four times, the two sizes and FileAttributes. CREATE (MS-SMB2 2.2.14) gives
+    /// AllocationSize first; directory entries (MS-FSCC 2.4.17) and FilePosixInformation
+    /// (POSIX-FSCC 2.3.1) give EndOfFile first.
+    static func decode(_ r: inout WireReader, endOfFileFirst: Bool = false) throws -> FileBasics {
         let c = FileTime(rawValue: try r.u64())
         let a = FileTime(rawValue: try r.u64())
         let w = FileTime(rawValue: try r.u64())
         let ch = FileTime(rawValue: try r.u64())
-        let alloc = try r.u64()
-        let eof = try r.u64()
+        let first = try r.u64()
+        let second = try r.u64()
+        let (alloc, eof) = endOfFileFirst ? (second, first) : (first, second)
         let attrs = FileAttributes(rawValue: try r.u32())
         return FileBasics(creationTime: c, lastAccessTime: a, lastWriteTime: w, changeTime: ch,
                           allocationSize: alloc, endOfFile: eof, fileAttributes: attrs)

@@ -21,7 +21,7 @@ public struct FilePosixInformation: Sendable, Equatable {
     static let fixedSize = 80
 
     public static func decode(_ r: inout WireReader) throws -> FilePosixInformation {
-        let basics = try FileBasics.decodeEndOfFileFirst(&r)
+        let basics = try FileBasics.decode(&r, endOfFileFirst: true)
         let inode = try r.u64()
         let device = try r.u32()
         try r.skip(4)                                   // Reserved

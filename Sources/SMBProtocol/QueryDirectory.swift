@@ -74,23 +74,6 @@ public enum OutputBufferResponse {
     }
 }
 
-extension FileBasics {
-    /// The four times, EndOfFile, AllocationSize and FileAttributes in the order directory
-    /// entries (MS-FSCC 2.4.17) and FilePosixInformation (POSIX-FSCC 2.3.1) give them: EndOfFile
-    /// before AllocationSize, unlike CREATE.
-    static func decodeEndOfFileFirst(_ r: inout WireReader) throws -> FileBasics {
-        let c = FileTime(rawValue: try r.u64())
-        let a = FileTime(rawValue: try r.u64())
-        let w = FileTime(rawValue: try r.u64())
-        let ch = FileTime(rawValue: try r.u64())
-        let eof = try r.u64()
-        let alloc = try r.u64()
-        let attrs = FileAttributes(rawValue: try r.u32())
-        return FileBasics(creationTime: c, lastAccessTime: a, lastWriteTime: w, changeTime: ch,
-                          allocationSize: alloc, endOfFile: eof, fileAttributes: attrs)
-    }
-}
-
 public enum FileIdBothDirectoryInformation {
     /// Fixed part before FileName (MS-FSCC 2.4.17).
     static let fixedSize = 104
@@ -100,7 +83,7 @@ public enum FileIdBothDirectoryInformation {
         // previous one's fixed part.
         try ChainedEntries.decode(b, "QUERY_DIRECTORY") { r, _ in
             try r.skip(4)                                       // FileIndex
-            let basics = try FileBasics.decodeEndOfFileFirst(&r)
+            let basics = try FileBasics.decode(&r, endOfFileFirst: true)
             let nameLength = Int(try r.u32())
             try r.skip(4 + 1 + 1 + 24 + 2)                      // EaSize, ShortNameLength, Reserved1, ShortName, Reserved2
             let fileId = try r.u64()
