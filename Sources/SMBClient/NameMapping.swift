@@ -4,9 +4,17 @@
 /// private-use characters that Services for Mac uses, and map back when listed, so every Linux
 /// name round-trips. Backslash, which SFM has no character for, uses U+F026 (SFM's "/"), which
 /// cannot occur in a Linux name.
+///
+/// On a share opened with the SMB3 POSIX extensions (`posixPaths`) nothing is mapped: every
+/// CREATE carries the POSIX create context, whose path keeps "/" as its separator and takes
+/// any character but "/" and NUL in a name (POSIX-SMB2 2.2.13.2).
 public struct NameMapping: Sendable {
     public var enabled: Bool
-    public init(enabled: Bool) { self.enabled = enabled }
+    public var posixPaths: Bool
+    public init(enabled: Bool, posixPaths: Bool = false) {
+        self.enabled = enabled && !posixPaths
+        self.posixPaths = posixPaths
+    }
 
     static let toWire: [Unicode.Scalar: Unicode.Scalar] = [
         "\"": "\u{F020}", "*": "\u{F021}", ":": "\u{F022}", "<": "\u{F023}", ">": "\u{F024}",

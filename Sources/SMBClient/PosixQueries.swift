@@ -8,14 +8,74 @@ import SMBProtocol
 extension Share {
     /// The POSIX create context (SMB2_CREATE_TAG_POSIX): the mode a new file gets, 0 to open one
     /// that exists (the server ignores it then).
-    static func posixContext(mode: UInt32) -> CreateContext {
+    public static func posixContext(mode: UInt32) -> CreateContext {
         var w = WireWriter()
         w.u32(mode & 0o7777)
         return CreateContext(name: posixExtensionsTag, data: w.bytes)
     }
 
+    /// A CREATE on a POSIX share: the POSIX create context unless the request carries one
+    /// already (0644 or 0755 for a file or directory it makes, ignored for one it opens), and no
+    /// SYNCHRONIZE asked: a POSIX server maps the mode to the rights
+    /// it grants, and SYNCHRONIZE is not among those of a mode without read or write bits, so
+    /// asking it would refuse stat, chmod and unlink of a file with mode 0 (SMB2 never waits on a
+    /// handle: the right is never used).
+    static func makePosix(_ create: inout CreateRequest) {
+        create.desiredAccess.remove(.synchronize)
+        guard !create.contexts.contains(where: { $0.name == posixExtensionsTag }) else { return }
+        create.contexts.append(posixContext(mode: create.createOptions.contains(.directoryFile) ? 0o755 : 0o644))
+    }
+
     /// Room for FilePosixInformation with two SIDs of the most sub-authorities MS-DTYP allows.
-    private static let posixInformationLength = 1024
+    static let posixInformationLength = 1024
+
+    /// QUERY_INFO of FilePosixInformation.
+    static func posixQuery(_ fid: FileId = .related) -> [UInt8] {
+        QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.filePosixInformation.rawValue,
+                         outputBufferLength: UInt32(posixInformationLength), fileId: fid).encodeBody()
+    }
+
+    /// FilePosixInformation from a QUERY_INFO answer; nil where the server refused the class.
+    static func posixInformation(from r: Response) throws -> FilePosixInformation? {
+        guard r.header.status == .success else { return nil }
+        let buf = try decode("QUERY_INFO") {
+            try OutputBufferResponse.decode(message: r.message, command: .queryInfo, maxLength: UInt32(posixInformationLength))
+        }
+        return try decode("QUERY_INFO") { try FilePosixInformation.decode(buf) }
+    }
+
+    /// With POSIX opens: the attributes of `path` and its FilePosixInformation (mode with the
+    /// file's type, owners, link count), in one round trip (CREATE + QUERY_INFO + QUERY_INFO +
+    /// CLOSE). The open asks FILE_READ_ATTRIBUTES alone, which a POSIX server grants whatever
+    /// the file's mode (stat(2) needs no permission on the file itself).
+    public func queryAllInformationAndPosix(path: String, options: CreateOptions = []) async throws
+        -> (FileAllInformation, FilePosixInformation?) {
+        let rs = try await compound(path: path, access: [.readAttributes], options: options,
+                                    [(.queryInfo, Self.allInformationQuery(.related)), (.queryInfo, Self.posixQuery())],
+                                    allowing: [.bufferOverflow], mayFail: [1])
+        return (try attributes(from: rs[0...1]), try Self.posixInformation(from: rs[1]))
+    }
+
+    /// SET_INFO of each descriptor's `parts` in order, on one open (chmod, chown, chgrp on a
+    /// POSIX share), and the attributes and FilePosixInformation after them, in one round trip.
+    /// The open asks every right the sets need at once: a later set is not checked again
+    /// against what an earlier one changed.
+    public func setSecurityAndQueryPosix(path: String, _ sets: [(SecurityDescriptor, SecurityInformation)],
+                                         options: CreateOptions = []) async throws -> (FileAllInformation, FilePosixInformation?) {
+        var access: AccessMask = .readAttributes
+        var requests: [(command: Command, body: [UInt8])] = []
+        for (descriptor, parts) in sets {
+            let (needs, set) = Self.securitySet(descriptor, parts)
+            access.formUnion(needs)
+            requests.append((.setInfo, set))
+        }
+        let n = requests.count
+        let rs = try await compound(path: path, access: access, options: options,
+                                    requests + [(.queryInfo, Self.allInformationQuery(.related)), (.queryInfo, Self.posixQuery())],
+                                    allowing: [.bufferOverflow], mayFail: [n + 1])
+        for r in rs.prefix(n) { try Self.checkSetInfo(r) }
+        return (try attributes(from: rs[n...(n + 1)]), try Self.posixInformation(from: rs[n + 1]))
+    }
 
     /// FilePosixInformation of `path` in one round trip (CREATE with the POSIX context +
     /// QUERY_INFO class 0x64 + CLOSE); a symlink or other reparse point is opened itself.
@@ -24,15 +84,11 @@ extension Share {
         create.createDisposition = .open
         create.createOptions = .openReparsePoint
         create.shareAccess = .all
-        create.contexts = [Self.posixContext(mode: 0)]
-        let query = QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.filePosixInformation.rawValue,
-                                     outputBufferLength: UInt32(Self.posixInformationLength), fileId: .related)
-        let rs = try await compound(create, [(.queryInfo, query.encodeBody())])
-        let buf = try decode("QUERY_INFO") {
-            try OutputBufferResponse.decode(message: rs[1].message, command: .queryInfo,
-                                            maxLength: UInt32(Self.posixInformationLength))
-        }
-        return try decode("QUERY_INFO") { try FilePosixInformation.decode(buf) }
+        Self.makePosix(&create)
+        let rs = try await compound(create, [(.queryInfo, Self.posixQuery())])
+        // `compound` has thrown for any status but success.
+        guard let info = try Self.posixInformation(from: rs[1]) else { throw SMBError.status(rs[1].header.status, .queryInfo) }
+        return info
     }
 
     /// Every entry of the directory at `path` with its FilePosixInformation ("." and ".." left

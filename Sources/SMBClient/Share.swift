@@ -21,7 +21,7 @@ public final class Share: Sendable {
     let names: NameMapping
     private let keepalive = Locked<Task<Void, Never>?>(nil)
 
-    init(link: ShareConnection, first: ShareConnection.Binding, names: NameMapping) {
+    init(link: ShareConnection, first: ShareConnection.Binding) {
         self.link = link
         let n = first.negotiated
         dialect = n.dialect
@@ -31,16 +31,19 @@ public final class Share: Sendable {
         maxTransactSize = n.maxTransactSize
         posixExtensionsOffered = n.response.posixExtensions
         logger = first.connection.logger
-        self.names = names
+        names = link.names
     }
+
+    /// Every open carries the POSIX create context (`posix` and a server offering it): names
+    /// are case-sensitive and unmapped, and each CREATE answers with the file's mode and owners.
+    public var posixOpens: Bool { names.posixPaths }
 
     /// Connects, negotiates, authenticates and connects the tree. Any failure closes the
     /// connection; later failures reconnect by themselves.
     public static func connect(_ config: ClientConfiguration) async throws -> Share {
         let clientGuid = Random.bytes(16)
         let first = try await ShareConnection.establish(config, clientGuid: clientGuid, generation: 1)
-        let share = Share(link: ShareConnection(config: config, clientGuid: clientGuid, first: first),
-                          first: first, names: NameMapping(enabled: config.mapPosixNames))
+        let share = Share(link: ShareConnection(config: config, clientGuid: clientGuid, first: first), first: first)
         share.startKeepalive(interval: config.echoInterval)
         return share
     }
@@ -163,9 +166,10 @@ public final class Share: Sendable {
     /// requests are what a compound CREATE + request + CLOSE will carry, MS-SMB2 3.2.4.1.4.)
     public func withOpen<T: Sendable>(path: String, access: AccessMask, disposition: CreateDisposition = .open,
                                       options: CreateOptions = [], attributes: FileAttributes = [],
+                                      contexts: [CreateContext] = [],
                                       _ body: @Sendable (CreateResponse) async throws -> T) async throws -> T {
         let c = try await create(path: path, access: access, disposition: disposition, options: options,
-                                 attributes: attributes)
+                                 attributes: attributes, contexts: contexts)
         let result: T
         do {
             result = try await body(c)
@@ -310,10 +314,10 @@ public final class Share: Sendable {
     /// now gives the file included (CREATE + SET_INFO FileRenameInformation + QUERY_INFO + CLOSE).
     public func renameAndQuery(path: String, to newPath: String) async throws -> FileAllInformation {
         let rs = try await compound(path: path, access: [.delete, .readAttributes, .synchronize], options: [],
-                                    [(.setInfo, Self.setInfoRequest(.related, .rename(newName: wireName(newPath), replaceIfExists: false))),
-                                     (.queryInfo, Self.allInformationQuery(.related))], allowing: [.bufferOverflow])
+                                    [(.setInfo, Self.setInfoRequest(.related, .rename(newName: wireName(newPath), replaceIfExists: false)))]
+                                        + attributeQueries(.related), allowing: [.bufferOverflow], mayFail: posixQueryIndex(after: 1))
         try Self.checkSetInfo(rs[0])
-        return try Self.allInformation(from: rs[1])
+        return try attributes(from: rs[1...])
     }
 
     /// Renames `path` to `newPath` by way of `via`, in one round trip (CREATE + SET_INFO
@@ -497,8 +501,39 @@ public final class Share: Sendable {
     }
 
     public func queryAllInformation(_ fileId: FileId) async throws -> FileAllInformation {
-        let r = try await call(.queryInfo, fileId: fileId, allowing: [.bufferOverflow]) { fid in Self.allInformationQuery(fid) }
-        return try Self.allInformation(from: r)
+        guard posixOpens else {
+            let r = try await call(.queryInfo, fileId: fileId, allowing: [.bufferOverflow]) { fid in Self.allInformationQuery(fid) }
+            return try Self.allInformation(from: r)
+        }
+        return try await link.perform { b in
+            let fid = try await self.link.serverId(fileId, on: b)
+            let rs = try await b.connection.sendCompound(self.attributeQueries(fid), related: false, treeId: b.treeId)
+            guard rs.count == 2 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
+            return try self.attributes(from: rs[...])
+        }
+    }
+
+    /// The QUERY_INFO requests that answer a file's attributes: FileAllInformation, and on a
+    /// POSIX share FilePosixInformation after it, whose times are the ones to show (Samba 4.22
+    /// answers the other classes on a POSIX open with the 1970 epoch as the last-write and
+    /// change times).
+    func attributeQueries(_ fid: FileId) -> [(command: Command, body: [UInt8])] {
+        [(.queryInfo, Self.allInformationQuery(fid))] + (posixOpens ? [(.queryInfo, Self.posixQuery(fid))] : [])
+    }
+
+    /// Where `attributeQueries` placed at `index` put FilePosixInformation: a request the server
+    /// may refuse without failing the rest.
+    func posixQueryIndex(after index: Int) -> Set<Int> { posixOpens ? [index + 1] : [] }
+
+    /// FileAllInformation from the answers to `attributeQueries`, with the times, sizes,
+    /// attributes and link count of FilePosixInformation where the server gave it.
+    func attributes(from rs: ArraySlice<Response>) throws -> FileAllInformation {
+        var info = try Self.allInformation(from: rs[rs.startIndex])
+        if rs.count > 1, let posix = try Self.posixInformation(from: rs[rs.startIndex + 1]) {
+            info.basics = posix.basics
+            info.numberOfLinks = posix.hardLinks
+        }
+        return info
     }
 
     /// QUERY_INFO FileAllInformation, and its answer. FileAllInformation ends with the name, the
@@ -515,12 +550,12 @@ public final class Share: Sendable {
         return last.isEmpty ? nil : names.local(last)
     }
 
-    private static func allInformationQuery(_ fid: FileId) -> [UInt8] {
+    static func allInformationQuery(_ fid: FileId) -> [UInt8] {
         QueryInfoRequest(infoType: .file, fileInfoClass: FileInformationClass.fileAllInformation.rawValue,
                          outputBufferLength: UInt32(allInformationLength), fileId: fid).encodeBody()
     }
 
-    private static func allInformation(from r: Response) throws -> FileAllInformation {
+    static func allInformation(from r: Response) throws -> FileAllInformation {
         let s = r.header.status
         guard s == .success || s == .bufferOverflow else { throw SMBError.status(s, .queryInfo) }
         let buf = try decode("QUERY_INFO") {
@@ -533,7 +568,7 @@ public final class Share: Sendable {
         SetInfoRequest(fileInfoClass: info.fileInfoClass, fileId: fid, buffer: info.encode()).encodeBody()
     }
 
-    private static func checkSetInfo(_ r: Response) throws {
+    static func checkSetInfo(_ r: Response) throws {
         guard r.header.status == .success else { throw SMBError.status(r.header.status, .setInfo) }
         try decode("SET_INFO") { try SetInfoRequest.decodeResponse(message: r.message) }
     }
@@ -566,7 +601,7 @@ public final class Share: Sendable {
     }
 
     /// CREATE (FILE_OPEN) of `path` + `requests` + CLOSE; the responses to `requests`.
-    private func compound(path: String, access: AccessMask, options: CreateOptions,
+    func compound(path: String, access: AccessMask, options: CreateOptions,
                           _ requests: [(command: Command, body: [UInt8])],
                           allowing: Set<NTStatus> = [], mayFail: Set<Int> = []) async throws -> [Response] {
         Array(try await compound(openRequest(path, access: access, options: options), requests, allowing: allowing,
@@ -578,16 +613,19 @@ public final class Share: Sendable {
         create.createDisposition = .open
         create.createOptions = options
         create.shareAccess = .all
+        if posixOpens { Self.makePosix(&create) }
         return create
     }
 
     /// mkdir: CREATE (FILE_CREATE, a directory) + CLOSE as one compound; the CREATE response
     /// (with its QFid context) describes the new directory.
-    public func createDirectory(path: String) async throws -> CreateResponse {
+    /// `mode`: the new directory's mode on a POSIX share (the POSIX create context carries it).
+    public func createDirectory(path: String, mode: UInt32 = 0o755) async throws -> CreateResponse {
         var create = openRequest(path, access: [.readAttributes, .synchronize], options: .directoryFile)
         create.createDisposition = .create
         create.fileAttributes = .directory
         create.contexts = [CreateContext(name: CreateResponse.queryOnDiskIdName, data: [])]
+        if posixOpens { create.contexts.append(Self.posixContext(mode: mode)) }
         let rs = try await compound(create, [])
         return try decode("CREATE") { try CreateResponse.decode(message: rs[0].message) }
     }
@@ -595,8 +633,8 @@ public final class Share: Sendable {
     /// The attributes of `path` in one round trip (CREATE + QUERY_INFO + CLOSE).
     public func queryAllInformation(path: String, options: CreateOptions = []) async throws -> FileAllInformation {
         let rs = try await compound(path: path, access: [.readAttributes, .synchronize], options: options,
-                                    [(.queryInfo, Self.allInformationQuery(.related))], allowing: [.bufferOverflow])
-        return try Self.allInformation(from: rs[0])
+                                    attributeQueries(.related), allowing: [.bufferOverflow], mayFail: posixQueryIndex(after: 0))
+        return try attributes(from: rs[...])
     }
 
     /// SET_INFO on an open file and its attributes after it, in one round trip: the two requests
@@ -604,12 +642,11 @@ public final class Share: Sendable {
     public func setInfoAndQuery(_ fileId: FileId, _ info: FileSetInformation) async throws -> FileAllInformation {
         try await link.perform { b in
             let fid = try await self.link.serverId(fileId, on: b)
-            let rs = try await b.connection.sendCompound([(.setInfo, Self.setInfoRequest(fid, info)),
-                                                          (.queryInfo, Self.allInformationQuery(fid))],
-                                                         related: false, treeId: b.treeId)
-            guard rs.count == 2 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
+            let all = [(Command.setInfo, Self.setInfoRequest(fid, info))] + self.attributeQueries(fid)
+            let rs = try await b.connection.sendCompound(all, related: false, treeId: b.treeId)
+            guard rs.count == all.count else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
             try Self.checkSetInfo(rs[0])
-            return try Self.allInformation(from: rs[1])
+            return try self.attributes(from: rs[1...])
         }
     }
 
@@ -618,10 +655,10 @@ public final class Share: Sendable {
     public func setInfoAndQuery(path: String, access: AccessMask, _ info: FileSetInformation) async throws -> FileAllInformation {
         // STATUS_BUFFER_OVERFLOW is the QUERY_INFO's (checked again below for the SET_INFO).
         let rs = try await compound(path: path, access: access.union(.readAttributes), options: [],
-                                    [(.setInfo, Self.setInfoRequest(.related, info)),
-                                     (.queryInfo, Self.allInformationQuery(.related))], allowing: [.bufferOverflow])
+                                    [(.setInfo, Self.setInfoRequest(.related, info))] + attributeQueries(.related),
+                                    allowing: [.bufferOverflow], mayFail: posixQueryIndex(after: 1))
         try Self.checkSetInfo(rs[0])
-        return try Self.allInformation(from: rs[1])
+        return try attributes(from: rs[1...])
     }
 
     /// SET_INFO on `path` in one round trip (CREATE + SET_INFO + CLOSE), e.g. a delete disposition.
@@ -665,12 +702,12 @@ public final class Share: Sendable {
     public func setSecurity(path: String, _ descriptor: SecurityDescriptor, parts: SecurityInformation,
                             options: CreateOptions = []) async throws {
         let (access, set) = Self.securitySet(descriptor, parts)
-        let rs = try await compound(path: path, access: access.union(.synchronize), options: options, [(.setInfo, set)])
+        let rs = try await compound(path: path, access: access, options: options, [(.setInfo, set)])
         try Self.checkSetInfo(rs[0])
     }
 
     /// SET_INFO of a descriptor's `parts` on the related open, and the access that open needs.
-    private static func securitySet(_ descriptor: SecurityDescriptor, _ parts: SecurityInformation) -> (AccessMask, [UInt8]) {
+    static func securitySet(_ descriptor: SecurityDescriptor, _ parts: SecurityInformation) -> (AccessMask, [UInt8]) {
         var access: AccessMask = []
         if parts.contains(.dacl) { access.insert(.writeDAC) }
         if !parts.isDisjoint(with: [.owner, .group]) { access.insert(.writeOwner) }

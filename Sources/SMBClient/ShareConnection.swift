@@ -110,6 +110,9 @@ final class ShareConnection: Sendable {
     /// One ClientGuid for the life of the mount: durable opens and leases belong to it
     /// (MS-SMB2 3.3.5.9.12 checks it on reconnect).
     let clientGuid: [UInt8]
+    /// How paths go on the wire, fixed at the first NEGOTIATE: POSIX opens when the server
+    /// offered the extensions and the mount asked for them, else Windows names (NameMapping).
+    let names: NameMapping
     private let state: Locked<State>
 
     /// Marks client-side FileIds (volatile part), so one never reaches the server by mistake.
@@ -119,6 +122,8 @@ final class ShareConnection: Sendable {
         self.config = config
         self.clientGuid = clientGuid
         self.logger = first.connection.logger
+        names = NameMapping(enabled: config.mapPosixNames,
+                            posixPaths: config.posixExtensions && first.negotiated.response.posixExtensions)
         var s = State()
         s.binding = first
         s.generation = first.generation
@@ -625,7 +630,7 @@ final class ShareConnection: Sendable {
             var fresh = r.durable.map { _ in Durable.request(writing: r.access.contains(.writeData)) }
             let (resp, disk, granted) = try await Self.sendCreate(on: b, path: r.path, access: r.access, disposition: .open,
                                                                   options: r.options, attributes: [], shareAccess: r.shareAccess,
-                                                                  names: NameMapping(enabled: config.mapPosixNames),
+                                                                  names: names,
                                                                   durable: fresh)
             fresh = granted
             let same = (r.diskFileId != nil && disk != nil) ? r.diskFileId == disk : r.creationTime == resp.basics.creationTime
@@ -660,14 +665,14 @@ final class ShareConnection: Sendable {
     /// DH2C with the open's CreateGuid and lease (MS-SMB2 3.2.4.4); nil when the server no
     /// longer has it (e.g. its process was killed), so the open is reclaimed by path instead.
     private func reconnectDurable(_ r: OpenRecord, _ d: Durable, on b: Binding) async throws -> FileId? {
-        var req = CreateRequest(name: Self.wireName(r.path, NameMapping(enabled: config.mapPosixNames)),
-                                desiredAccess: r.access)
+        var req = CreateRequest(name: Self.wireName(r.path, names), desiredAccess: r.access)
         req.createDisposition = .open
         req.createOptions = r.options
         req.shareAccess = r.shareAccess
         req.requestedOplockLevel = OplockLevel.lease
         req.contexts = [DurableHandleReconnectV2(fileId: r.serverId, createGuid: d.createGuid).encode(),
                         LeaseContext(key: d.leaseKey, state: d.leaseState).encodeV2()]
+        if names.posixPaths { Share.makePosix(&req) }
         let resp = try await b.connection.send(.create, body: req.encodeBody(), treeId: b.treeId)
         guard resp.header.status == .success else {
             logger.info("durable handle not reclaimed; reopening by path",
@@ -737,13 +742,14 @@ final class ShareConnection: Sendable {
                            options: CreateOptions, attributes: FileAttributes, shareAccess: ShareAccess,
                            names: NameMapping?, durable: Durable? = nil,
                            contexts: [CreateContext] = []) async throws -> (CreateResponse, [UInt8]?, Durable?) {
-        // nil `names`: a POSIX open, whose path keeps "/" as its separator (Share.posixName).
+        // nil `names`: a POSIX open, whose path keeps "/" as its separator.
         var req = CreateRequest(name: names.map { wireName(path, $0) } ?? path, desiredAccess: access)
         req.createDisposition = disposition
         req.createOptions = options
         req.fileAttributes = attributes
         req.shareAccess = shareAccess
         req.contexts = [CreateContext(name: qfid, data: [])] + contexts
+        if names?.posixPaths ?? true { Share.makePosix(&req) }
         let wantDurable = durable != nil && b.negotiated.dialect.isSMB3
         if let durable, wantDurable {
             req.requestedOplockLevel = OplockLevel.lease
@@ -768,11 +774,12 @@ final class ShareConnection: Sendable {
 
     /// "a/b/c" → "a\b\c" (MS-SMB2 2.2.13: names are relative, backslash-separated), each
     /// component through the name mapping. Every path sent goes through here.
+    /// On a POSIX share: "a/b/c" as it is, without empty components.
     static func wireName(_ path: String, _ names: NameMapping) -> String {
         var p = Substring(path)
         while p.hasPrefix("/") { p = p.dropFirst() }
         return p.split(separator: "/", omittingEmptySubsequences: true)
-            .map { names.wire(String($0)) }.joined(separator: "\\")
+            .map { names.wire(String($0)) }.joined(separator: names.posixPaths ? "/" : "\\")
     }
 }
 

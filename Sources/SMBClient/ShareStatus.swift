@@ -17,8 +17,8 @@ public struct ShareStatus: Sendable, Codable, Equatable {
     public var signing: String?
     public var encryption: String?
     public var authentication: String
-    /// Whether NEGOTIATE found the SMB3 POSIX extensions: "offered by the server", "not offered
-    /// by the server" or "not asked for (noposix)".
+    /// Whether NEGOTIATE found the SMB3 POSIX extensions: "in use (offered by the server)",
+    /// "not offered by the server" or "not asked for (noposix)".
     public var posixExtensions: String
     public var user: String?
     /// "connected", "reconnecting" or "disconnected".
@@ -76,7 +76,7 @@ extension Share {
             signing: signingAlgorithm.map(Self.name), encryption: encryption.map { "\($0)" },
             authentication: authentication,
             posixExtensions: !config.posixExtensions ? "not asked for (noposix)"
-                : posixExtensionsOffered ? "offered by the server" : "not offered by the server",
+                : posixOpens ? "in use (offered by the server)" : "not offered by the server",
             user: user, state: state, channels: channels,
             reconnects: max(1, snap.generation) - 1, secondsSinceReconnect: snap.lastReconnect.map { seconds(now - $0) },
             opens: snap.opens, durableOpens: snap.durable, requestsInFlight: channels.reduce(0) { $0 + $1.inFlight },

@@ -24,11 +24,14 @@ public struct Attributes: Sendable, Equatable {
     }
 }
 
-/// Unix permission bits and owners as a file's security descriptor gives them (`cifsacl`).
+/// Unix permission bits and owners as a file's security descriptor gives them (`cifsacl`), or
+/// the server's own with the SMB3 POSIX extensions, which also tell the file's type.
 public struct UnixIdentity: Sendable, Equatable {
     public var permissions: UInt32
     public var uid: UInt32
     public var gid: UInt32
+    /// The type the server gave, where it gave one (POSIX extensions).
+    public var kind: Attributes.Kind? = nil
 }
 
 /// Ownership and modes of everything in the mount (`uid=`, `gid=`, `file_mode=`, `dir_mode=`),
@@ -41,6 +44,9 @@ public struct Ownership: Sendable {
         /// Each file's owner, group and DACL (`cifsacl`); uid/gid above for SIDs that name no
         /// Unix id, file_mode/dir_mode where a descriptor cannot be read.
         case securityDescriptor
+        /// The server's own modes, owners, link counts and file types (SMB3 POSIX extensions,
+        /// FilePosixInformation); uid/gid for owner SIDs that name no Unix id.
+        case posix
     }
     public var uid: UInt32
     public var gid: UInt32
@@ -67,6 +73,9 @@ public struct Ownership: Sendable {
             return "each file's security descriptor (cifsacl): the DACL's owner, group and Everyone entries; "
                 + "owners from Unix SIDs (\(idsFromSID ? "S-1-5-88, idsfromsid" : "S-1-22")), other SIDs shown as "
                 + "uid=\(uid), gid=\(gid); setuid, setgid and sticky are not kept"
+        case .posix:
+            return "the server's Unix modes, owners and file types (SMB3 POSIX extensions); owners from Unix SIDs "
+                + "(S-1-22), the server's own accounts (the SMB user's included) shown as uid=\(uid), gid=\(gid)"
         }
     }
 
@@ -78,12 +87,14 @@ public struct Ownership: Sendable {
     /// write bits, as the kernel cifs client does; directories ignore it (Windows uses it as a
     /// "customized folder" marker there). `identity`: the file's own modes and owners, where
     /// its security descriptor gives them.
+    /// With POSIX modes the server's mode is the whole answer: the read-only attribute is part of it.
     func attributes(ino: UInt64, basics: FileBasics, nlink: UInt32 = 1, identity: UnixIdentity? = nil) -> Attributes {
         let isDir = basics.fileAttributes.contains(.directory)
         var perms = identity?.permissions ?? (isDir ? dirMode : fileMode)
-        if !isDir && basics.fileAttributes.contains(.readonly) { perms &= ~0o222 }
-        return Attributes(ino: ino, kind: isDir ? .directory : .file,
-                          size: isDir ? 0 : basics.endOfFile, permissions: perms,
+        if !isDir && modeSource != .posix && basics.fileAttributes.contains(.readonly) { perms &= ~0o222 }
+        let kind = identity?.kind ?? (isDir ? .directory : .file)
+        return Attributes(ino: ino, kind: kind,
+                          size: kind == .file || kind == .symlink ? basics.endOfFile : 0, permissions: perms,
                           nlink: isDir ? 2 : max(1, nlink), uid: identity?.uid ?? uid, gid: identity?.gid ?? gid,
                           atime: basics.lastAccessTime, mtime: basics.lastWriteTime,
                           ctime: basics.changeTime, allocationSize: basics.allocationSize)
@@ -94,6 +105,23 @@ public struct Ownership: Sendable {
     /// kernel client does without an id mapper).
     func identity(of sd: SecurityDescriptor) -> UnixIdentity {
         UnixIdentity(permissions: SecurityModes.mode(of: sd), uid: sd.owner?.unixUID ?? uid, gid: sd.group?.unixGID ?? gid)
+    }
+
+    /// What a POSIX server gives to show (POSIX-FSCC 2.3.1): the mode with setuid, setgid and
+    /// sticky, and the type. A symlink is left to be read as one (its target gives its size); a
+    /// regular file, or a type the extensions do not define, shows as the file attributes say
+    /// (servers before the type bits send 0 for every file, directories included).
+    func identity(mode: PosixMode, owner: SID, group: SID) -> UnixIdentity {
+        let kind: Attributes.Kind?
+        switch mode.fileType {
+        case .directory: kind = .directory
+        case .characterDevice: kind = .characterDevice
+        case .blockDevice: kind = .blockDevice
+        case .fifo: kind = .fifo
+        case .socket: kind = .socket
+        case .regular, .symlink, nil: kind = nil
+        }
+        return UnixIdentity(permissions: mode.permissions, uid: owner.unixUID ?? uid, gid: group.unixGID ?? gid, kind: kind)
     }
 }
 

@@ -181,7 +181,11 @@ public final class Filesystem: Sendable {
         }
     }
 
+    /// On a share opened with the SMB3 POSIX extensions the server's own modes and owners are
+    /// shown (PosixModes.swift), whatever `options` asked for.
     public init(share: Share, options: Options, logger: Logger) {
+        var options = options
+        if share.posixOpens { options.ownership.modeSource = .posix }
         self.share = share
         self.options = options
         self.logger = logger
@@ -250,14 +254,15 @@ public final class Filesystem: Sendable {
     /// What stat shows of `ino` from the server's `basics`: without a link count from the server,
     /// the one it gave last (so a listing does not take a hard link's count back to 1); and the
     /// times of this mount's own writes while the server's are older (WrittenFiles).
-    /// With `cifsacl`, an answer without the descriptor (times set, a handle's attributes) keeps
-    /// the modes and owners last shown.
+    /// With modes per file (`cifsacl`, POSIX), an answer without them (times set, a handle's
+    /// attributes) keeps the modes, owners and type last shown.
     func shown(ino: UInt64, basics: FileBasics, nlink: UInt32?, identity: UnixIdentity? = nil) -> Attributes {
-        let fallBack = identity == nil && options.ownership.modeSource == .securityDescriptor
+        let fallBack = identity == nil && modesPerFile
         let (links, known) = inodes.withLock { ($0.links(of: ino, known: nlink), fallBack ? $0.attributes(of: ino) : nil) }
         var identity = identity
         if let known, known.kind != .symlink {
-            identity = UnixIdentity(permissions: known.permissions, uid: known.uid, gid: known.gid)
+            identity = UnixIdentity(permissions: known.permissions, uid: known.uid, gid: known.gid,
+                                    kind: posixModes && known.kind != .file ? known.kind : nil)
         }
         var a = options.ownership.attributes(ino: ino, basics: basics, nlink: links, identity: identity)
         written.withLock { $0.overlay(&a) }
@@ -501,15 +506,14 @@ public final class Filesystem: Sendable {
     private func readDirectory(_ dir: String) async throws -> [Entry] {
         let started = ContinuousClock.now
         let stamp = freshStamp
-        let list = try await share.listDirectory(path: dir)
-        let identities = await identities(in: dir, of: list)
+        let (list, identities, links) = try await listing(dir)
         var entries: [Entry] = []
         entries.reserveCapacity(list.count)
         var unshown: [DirectoryEntry] = []
         for e in list where !e.name.hasPrefix(Self.unlinkedPrefix) && !e.name.hasPrefix(Self.temporaryPrefix) {
             guard Self.showable(e) else { unshown.append(e); continue }
             let p = Self.join(dir, e.name)
-            var a = attributes(path: p, basics: e.basics, fileId: e.fileId, identity: identities[e.name])
+            var a = attributes(path: p, basics: e.basics, fileId: e.fileId, nlink: links[e.name], identity: identities[e.name])
             // A file with writes still in flight is as long as they will make it.
             if let end = await writeBehind?.extent(a.ino), end > a.size { a.size = end }
             a = await resolvingSymlink(a, path: p, fileAttributes: e.basics.fileAttributes)

@@ -24,14 +24,22 @@ extension Filesystem {
     /// The target of a server-side symbolic link (a reparse point, MS-FSCC 2.1.2.4), read with
     /// FSCTL_GET_REPARSE_POINT on the link itself (FILE_OPEN_REPARSE_POINT); nil for other files.
     func reparseTarget(path: String) async throws -> [UInt8]? {
-        let out = try await share.withOpen(path: path, access: [.readAttributes, .synchronize],
-                                           options: .openReparsePoint) { c in
+        Self.symlinkTarget(reparse: try await reparsePoint(path: path))
+    }
+
+    /// The reparse buffer of the file at `path`, opened itself (FILE_OPEN_REPARSE_POINT).
+    func reparsePoint(path: String) async throws -> [UInt8] {
+        try await share.withOpen(path: path, access: [.readAttributes, .synchronize], options: .openReparsePoint) { c in
             try await self.share.fsctl(c.fileId, code: FSCTL.FSCTL_GET_REPARSE_POINT, input: [],
                                        maxOutput: REPARSE_DATA_BUFFER.maximumSize)
         }
+    }
+
+    /// The Unix target a symbolic link reparse buffer names; nil for any other buffer.
+    static func symlinkTarget(reparse out: [UInt8]) -> [UInt8]? {
         guard let r = try? REPARSE_DATA_BUFFER.decode(out), r.reparseTag == ReparseTag.IO_REPARSE_TAG_SYMLINK,
               let link = try? SymbolicLinkReparseDataBuffer.decode(out) else { return nil }
-        return Array(Self.unixTarget(link).utf8)
+        return Array(unixTarget(link).utf8)
     }
 
     /// A Windows link target as a Unix path: backslashes become slashes; an absolute target
@@ -44,11 +52,16 @@ extension Filesystem {
 
     /// Attributes of a file that may be a symlink: an MF symlink (only files of exactly 1067
     /// bytes are read) or a server reparse point with the symlink tag.
-    /// With `sfu`, a small system file may be a FIFO, socket or device node (SpecialFiles.swift).
+    /// With `sfu`, a small system file may be a FIFO, socket or device node (SpecialFiles.swift);
+    /// so may an NFS reparse point (NFSReparseData), as Windows' NFS server and POSIX Samba keep them.
     func resolvingSymlink(_ a: Attributes, path: String, fileAttributes: FileAttributes) async -> Attributes {
         var target: [UInt8]?
         if fileAttributes.contains(.reparsePoint) {
-            target = try? await reparseTarget(path: path)
+            guard let out = try? await reparsePoint(path: path) else { return a }
+            if let special = (try? REPARSE_DATA_BUFFER.decode(out)).flatMap(NFSReparseData.decode) {
+                return Self.shown(a, as: special)
+            }
+            target = Self.symlinkTarget(reparse: out)
         } else if a.kind == .file, MFSymlink.isCandidate(size: a.size) {
             target = try? await symlinkTarget(path: path)
         } else if options.sfu, a.kind == .file, InterixSpecialFile.isCandidate(attributes: fileAttributes, size: a.size) {
@@ -76,6 +89,8 @@ extension Filesystem {
         // PATH_MAX with its NUL, as the kernel already enforces.
         guard target.count < 4096 else { throw FSError(ENAMETOOLONG) }
         if target.count > MFSymlink.maxTargetLength { return try await reparseSymlink(parent: parent, name: name, target: target) }
+        // A POSIX server keeps a symlink reparse point as a real symlink on its filesystem.
+        if posixModes, let e = try? await reparseSymlink(parent: parent, name: name, target: target) { return e }
         let blob: [UInt8]
         do { blob = try MFSymlink.encode(target: target, md5: Self.md5) } catch { throw FSError(EINVAL) }
         let p = try child(parent, name)

@@ -11,7 +11,12 @@ extension Filesystem {
 
     /// FileAllInformation of `path`, with `cifsacl` its owner, group and DACL in the same round
     /// trip. A descriptor this user may not read (no READ_CONTROL) leaves the modes last shown.
+    /// On a POSIX share, FilePosixInformation gives them in the same round trip.
     func queryWithIdentity(path: String) async throws -> (FileAllInformation, UnixIdentity?) {
+        if posixModes {
+            let (info, posix) = try await share.queryAllInformationAndPosix(path: path, options: .openReparsePoint)
+            return (info, posix.map(identity))
+        }
         guard modesFromSecurity else {
             return (try await share.queryAllInformation(path: path, options: .openReparsePoint), nil)
         }

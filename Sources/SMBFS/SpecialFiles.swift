@@ -23,6 +23,11 @@ extension Filesystem {
             special = bytes.flatMap(InterixSpecialFile.decode)
         }
         guard let special else { return a }
+        return Self.shown(a, as: special)
+    }
+
+    /// `a` as the special file `special` (its type and device numbers, no size).
+    static func shown(_ a: Attributes, as special: InterixSpecialFile) -> Attributes {
         var s = a
         s.size = 0
         switch special {
@@ -43,6 +48,7 @@ extension Filesystem {
     /// SMB has no such file: EPERM, as the kernel client answers.
     public func mknod(parent: UInt64, name: String, special: InterixSpecialFile, creation: Creation? = nil) async throws -> Entry {
         try writable()
+        if posixModes { return try await mknodPosix(parent: parent, name: name, special: special, creation: creation) }
         guard options.sfu else { throw FSError(EPERM) }
         let p = try child(parent, name)
         willChange(p)

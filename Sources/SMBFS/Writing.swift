@@ -14,12 +14,12 @@ extension Filesystem {
     /// creat(2) / open(O_CREAT): CREATE with FILE_CREATE, FILE_OVERWRITE_IF or FILE_OPEN_IF.
     /// `creation`: the mode and owner kept, with `cifsacl`, in a file this call made.
     public func create(parent: UInt64, name: String, flags: OpenFlags, creation: Creation? = nil) async throws -> (Entry, UInt64) {
-        let (entry, handle, made) = try await createFile(parent: parent, name: name, flags: flags)
+        let (entry, handle, made) = try await createFile(parent: parent, name: name, flags: flags, creation: creation)
         guard made, let creation else { return (entry, handle) }
         return (await given(entry, parent: parent, creation), handle)
     }
 
-    private func createFile(parent: UInt64, name: String, flags: OpenFlags) async throws -> (Entry, UInt64, Bool) {
+    private func createFile(parent: UInt64, name: String, flags: OpenFlags, creation: Creation?) async throws -> (Entry, UInt64, Bool) {
         try writable()
         let p = try child(parent, name)
         willChange(p)
@@ -27,7 +27,8 @@ extension Filesystem {
         let c: CreateResponse
         do {
             c = try await share.create(path: p, access: flags.access, disposition: flags.createDisposition,
-                                       options: .nonDirectoryFile, attributes: [.archive], durable: true)
+                                       options: .nonDirectoryFile, attributes: [.archive], durable: true,
+                                       contexts: creationContexts(mode: creation?.mode ?? options.ownership.fileMode))
         } catch {
             changedLocally(p, .added(nil))
             throw error
@@ -45,6 +46,10 @@ extension Filesystem {
     /// becomes that user's, as the creator owns a new file in POSIX, where the server lets the
     /// SMB user give files away. The file stays made if this fails: the failure is logged and the
     /// entry shows the mode and owner it has.
+    /// On a POSIX share the CREATE gave the mode already, and a new file stays the SMB user's:
+    /// the server does everything as that user, and refuses it what the file's new owner alone
+    /// may do (setting its times, opening it for writing), so a file given away would be
+    /// unusable to the very user who made it.
     func given(_ entry: Entry, parent: UInt64, _ c: Creation) async -> Entry {
         guard modesFromSecurity, let p = try? child(parent, entry.name) else { return entry }
         let other = c.uid != options.ownership.uid
@@ -82,11 +87,13 @@ extension Filesystem {
     private func created(_ c: CreateResponse, path p: String, name: String, writable: Bool) async -> (Entry, UInt64) {
         // A file just created has one link, and the QFid answer names it as the directory
         // listing will once that is known to hold on this server: no QUERY_INFO needed.
+        // On a POSIX share the CREATE answered with the mode and owners too.
+        let identity = PosixCreateResponse.find(in: c.contexts).map { options.ownership.identity(mode: $0.mode, owner: $0.owner, group: $0.group) }
         if c.createAction == CreateResponse.fileCreated, let disk = c.diskFileIndex, diskIdIsIndexNumber.load(ordering: .relaxed) == 1 {
-            let a = attributes(path: p, basics: c.basics, fileId: disk)
+            let a = attributes(path: p, basics: c.basics, fileId: disk, identity: identity)
             return (Entry(name: name, attributes: a), addFileHandle(c.fileId, ino: a.ino, writable: writable))
         }
-        let a = attributes(path: p, basics: c.basics, fileId: 0)
+        let a = attributes(path: p, basics: c.basics, fileId: 0, identity: identity)
         let info = try? await share.queryAllInformation(c.fileId)
         if let info, let disk = c.diskFileIndex, diskIdIsIndexNumber.load(ordering: .relaxed) == 0 {
             diskIdIsIndexNumber.store(disk == info.indexNumber ? 1 : -1, ordering: .relaxed)
@@ -97,7 +104,7 @@ extension Filesystem {
         // the inode number is the same whichever way the kernel learns of the file.
         if let info {
             return (Entry(name: name, attributes: attributes(path: p, basics: info.basics, fileId: info.indexNumber,
-                                                             nlink: info.numberOfLinks)), handle)
+                                                             nlink: info.numberOfLinks, identity: identity)), handle)
         }
         return (Entry(name: name, attributes: a), handle)
     }
@@ -160,19 +167,19 @@ extension Filesystem {
 
     /// mkdir(2); `creation` as for `create`.
     public func mkdir(parent: UInt64, name: String, creation: Creation? = nil) async throws -> Entry {
-        let e = try await makeDirectory(parent: parent, name: name)
+        let e = try await makeDirectory(parent: parent, name: name, mode: creation?.mode ?? options.ownership.dirMode)
         guard let creation else { return e }
         return await given(e, parent: parent, creation)
     }
 
-    private func makeDirectory(parent: UInt64, name: String) async throws -> Entry {
+    private func makeDirectory(parent: UInt64, name: String, mode: UInt32) async throws -> Entry {
         try writable()
         let p = try child(parent, name)
         willChange(p)
         let (stamp, started) = (listings.withLock { $0.stamp }, ContinuousClock.now)
         let c: CreateResponse
         do {
-            c = try await share.createDirectory(path: p)
+            c = try await share.createDirectory(path: p, mode: mode)
         } catch {
             changedLocally(p, .added(nil))
             throw error
@@ -181,7 +188,8 @@ extension Filesystem {
             changedLocally(p, .added(nil))
             return try await lookup(parent: parent, name: name)
         }
-        let e = Entry(name: name, attributes: attributes(path: p, basics: c.basics, fileId: disk))
+        let identity = PosixCreateResponse.find(in: c.contexts).map { options.ownership.identity(mode: $0.mode, owner: $0.owner, group: $0.group) }
+        let e = Entry(name: name, attributes: attributes(path: p, basics: c.basics, fileId: disk, identity: identity))
         changedLocally(p, .added(e))
         // A directory just made is empty: lookups of the names about to be created in it
         // (untar, cp -r) are answered without the server, as in a listing just read.
@@ -401,7 +409,7 @@ extension Filesystem {
     /// (SecurityAttributes.swift), else ownership cannot be changed.
     public func setattr(_ ino: UInt64, _ changes: AttributeChanges, handle: UInt64?) async throws -> Attributes {
         let p = try path(of: ino)
-        if !options.ignoreChown && !modesFromSecurity {
+        if !options.ignoreChown && !modesPerFile {
             if let uid = changes.uid, uid != options.ownership.uid { throw FSError(EPERM) }
             if let gid = changes.gid, gid != options.ownership.gid { throw FSError(EPERM) }
         }
@@ -439,9 +447,11 @@ extension Filesystem {
     private func unchangedBy(_ changes: AttributeChanges, ino: UInt64) -> Attributes? {
         guard changes.size == nil, changes.atime == nil, changes.mtime == nil,
               let known = freshAttributes(ino) else { return nil }
-        if modesFromSecurity {
-            // Setuid, setgid and sticky are not kept: a chmod differing only there changes nothing.
-            if let mode = changes.mode, mode & 0o777 != known.permissions & 0o777 { return nil }
+        if modesPerFile {
+            // With `cifsacl` setuid, setgid and sticky are not kept: a chmod differing only there
+            // changes nothing.
+            let kept: UInt32 = posixModes ? 0o7777 : 0o777
+            if let mode = changes.mode, mode & kept != known.permissions & kept { return nil }
             if let uid = changes.uid, uid != known.uid { return nil }
             if let gid = changes.gid, gid != known.gid { return nil }
             return known
@@ -457,15 +467,16 @@ extension Filesystem {
     /// after, as without it. `ignore_chown`: an owner the server refuses is left as it was.
     private func setSecurityThenRest(_ ino: UInt64, path p: String, _ changes: AttributeChanges,
                                      handle: UInt64?) async throws -> Attributes {
-        guard modesFromSecurity, changes.mode != nil || changes.uid != nil || changes.gid != nil else {
+        guard modesPerFile, changes.mode != nil || changes.uid != nil || changes.gid != nil else {
             return try await setOnServer(ino, path: p, changes, handle: handle)
         }
         try writable()
+        let change = posixModes ? changePosix : changeSecurity
         var a: Attributes
         do {
-            a = try await changeSecurity(ino: ino, path: p, mode: changes.mode, uid: changes.uid, gid: changes.gid)
+            a = try await change(ino, p, changes.mode, changes.uid, changes.gid)
         } catch let e as FSError where e.errno == EPERM && options.ignoreChown && changes.mode != nil {
-            a = try await changeSecurity(ino: ino, path: p, mode: changes.mode, uid: nil, gid: nil)
+            a = try await change(ino, p, changes.mode, nil, nil)
         } catch let e as FSError where e.errno == EPERM && options.ignoreChown {
             a = try await getattr(ino)
         }

@@ -83,3 +83,40 @@ public enum PosixDirectoryInformation {
         }
     }
 }
+
+/// The POSIX create context's response (POSIX-SMB2 2.1.3.2.1): what a CREATE carrying the
+/// POSIX context learns of the file at no cost, so an open or a create needs no query for
+/// its mode, owners, link count or type.
+///
+///     0   NumberOfLinks, ReparseTag, Mode (32-bit each)
+///     12  owner SID, then group SID
+public struct PosixCreateResponse: Sendable, Equatable {
+    public var hardLinks: UInt32
+    public var reparseTag: UInt32
+    public var mode: PosixMode
+    public var owner: SID
+    public var group: SID
+
+    public init(hardLinks: UInt32, reparseTag: UInt32, mode: PosixMode, owner: SID, group: SID) {
+        self.hardLinks = hardLinks
+        self.reparseTag = reparseTag
+        self.mode = mode
+        self.owner = owner
+        self.group = group
+    }
+
+    public static func decode(_ b: [UInt8]) throws -> PosixCreateResponse {
+        var r = WireReader(b)
+        let links = try r.u32()
+        let tag = try r.u32()
+        let mode = PosixMode(rawValue: try r.u32())
+        let owner = try SID.decode(&r)
+        let group = try SID.decode(&r)
+        return PosixCreateResponse(hardLinks: links, reparseTag: tag, mode: mode, owner: owner, group: group)
+    }
+
+    /// The response context among a CREATE response's, when the server sent one.
+    public static func find(in contexts: [CreateContext]) -> PosixCreateResponse? {
+        contexts.first { $0.name == posixExtensionsTag }.flatMap { try? decode($0.data) }
+    }
+}

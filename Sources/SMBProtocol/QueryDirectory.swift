@@ -56,6 +56,13 @@ public struct DirectoryEntry: Sendable, Equatable {
     /// The FileName bytes when they are not valid UTF-16LE (an unpaired surrogate, an odd
     /// length): `name` is then empty, and the entry cannot be shown.
     public var undecodableName: [UInt8]?
+
+    public init(name: String, basics: FileBasics, fileId: UInt64, undecodableName: [UInt8]? = nil) {
+        self.name = name
+        self.basics = basics
+        self.fileId = fileId
+        self.undecodableName = undecodableName
+    }
 }
 
 /// The output buffer of QUERY_DIRECTORY / QUERY_INFO (MS-SMB2 2.2.34, 2.2.38): both are

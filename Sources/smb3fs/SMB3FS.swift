@@ -155,10 +155,7 @@ struct SMB3FS {
                               logger: logger) {
                 logger.info("mounted", metadata: ["mountpoint": "\(options.mountpoint)", "dialect": "\(fs.share.dialect)"])
                 let checks = options.checkPermissions ? "here against them (perm)" : "by the server only (noperm)"
-                logger.info("modes and owners: \(fsOptions.ownership.source); permissions checked \(checks)")
-                if fs.share.posixExtensionsOffered {
-                    logger.info("the server offers the SMB3 POSIX extensions; this mount does not use them yet")
-                }
+                logger.info("modes and owners: \(fs.options.ownership.source); permissions checked \(checks)")
                 statusPath = StatusSocket.serve(mountpoint: realMountpoint, owner: options.uid, status: {
                     (try? runBlocking { StatusCommand.encode(await fs.status()) }) ?? Data()
                 }, warn: { logger.warning("\($0)") })

@@ -17,10 +17,11 @@ final class PosixExtensionTests: MountTestCase {
         }
         let name = "posix-" + UUID().uuidString.prefix(8).lowercased()
         guard mountOK(source: "//\(host)/rw", options: ["credentials=\(credentials!)"]) else { return }
-        XCTAssertEqual(posix(mnt), "offered by the server")
+        XCTAssertEqual(posix(mnt), "in use (offered by the server)")
         let text = runCmd([env.binary, "status", mnt], timeout: 30)
-        XCTAssertTrue(text.stdout.contains("  posix           offered by the server\n"), text.summary)
-        // Asked for and not used: the mount reads and writes as with any server.
+        XCTAssertTrue(text.stdout.contains("  posix           in use (offered by the server)\n"), text.summary)
+        XCTAssertTrue(text.stdout.contains("SMB3 POSIX extensions"), text.summary)
+        // The mount reads and writes as with any server.
         let r = sh(#"mkdir "$1/$2" && echo hello > "$1/$2/f" && cat "$1/$2/f" && ls "$1/$2""#, mnt, name)
         XCTAssertEqual(r.stdout, "hello\nf\n", r.summary)
         XCTAssertEqual(try? String(contentsOfFile: sharePath + "/" + name + "/f", encoding: .utf8), "hello\n")
