@@ -122,16 +122,24 @@ extension Filesystem {
                                                  printName: "", flags: text.hasPrefix("/") ? 0 : SymbolicLinkReparseDataBuffer.SYMLINK_FLAG_RELATIVE)
         let buffer: [UInt8]
         do { buffer = try link.encode() } catch { throw FSError(ENAMETOOLONG) }
+        guard try await madeReparsePoint(path: p, buffer, contexts: []) else { throw FSError(ENAMETOOLONG) }
+        return try await lookup(parent: parent, name: name)
+    }
+
+    /// A new empty file at `p` (FILE_CREATE: EEXIST for a name in use) with the reparse point
+    /// `buffer` set (FSCTL_SET_REPARSE_POINT); false, and nothing left behind, where the server
+    /// refuses the reparse point.
+    func madeReparsePoint(path p: String, _ buffer: [UInt8], contexts: [CreateContext]) async throws -> Bool {
         willChange(p)
         let stored: Bool
         do {
             stored = try await share.withOpen(path: p, access: [.writeData, .writeAttributes, .readAttributes, .delete, .synchronize],
-                                              disposition: .create, options: .nonDirectoryFile) { c in
+                                              disposition: .create, options: .nonDirectoryFile, contexts: contexts) { c in
                 do {
                     _ = try await self.share.fsctl(c.fileId, code: FSCTL.FSCTL_SET_REPARSE_POINT, input: buffer, maxOutput: 0)
                     return true
                 } catch let e as SMBError where e.ntStatus != nil {
-                    self.logger.debug("symlink reparse point refused", metadata: ["status": "\(e)"])
+                    self.logger.debug("reparse point refused", metadata: ["path": "\(p)", "status": "\(e)"])
                     try await self.share.setInfo(c.fileId, .disposition(deletePending: true))
                     return false
                 }
@@ -141,8 +149,7 @@ extension Filesystem {
             throw error
         }
         changedLocally(p, stored ? .added(nil) : .removed)
-        guard stored else { throw FSError(ENAMETOOLONG) }
-        return try await lookup(parent: parent, name: name)
+        return stored
     }
 
     /// link(2): FileLinkInformation on the existing file (MS-FSCC 2.4.27.2).

@@ -104,29 +104,9 @@ extension Filesystem {
     func mknodPosix(parent: UInt64, name: String, special: InterixSpecialFile, creation: Creation?) async throws -> Entry {
         guard let buffer = NFSReparseData.encode(special) else { throw FSError(EINVAL) }
         let p = try child(parent, name)
-        willChange(p)
-        let stored: Bool
-        do {
-            stored = try await share.withOpen(path: p, access: [.writeData, .writeAttributes, .readAttributes, .delete],
-                                              disposition: .create, options: .nonDirectoryFile,
-                                              contexts: creationContexts(mode: creation?.mode ?? options.ownership.fileMode)) { c in
-                do {
-                    _ = try await self.share.fsctl(c.fileId, code: FSCTL.FSCTL_SET_REPARSE_POINT, input: buffer, maxOutput: 0)
-                    return true
-                } catch let e as SMBError where e.ntStatus != nil {
-                    self.logger.debug("special file reparse point refused", metadata: ["status": "\(e)"])
-                    try await self.share.setInfo(c.fileId, .disposition(deletePending: true))
-                    return false
-                }
-            }
-        } catch {
-            changedLocally(p, .added(nil))
-            throw error
-        }
-        changedLocally(p, stored ? .added(nil) : .removed)
+        let stored = try await madeReparsePoint(path: p, buffer,
+                                                contexts: creationContexts(mode: creation?.mode ?? options.ownership.fileMode))
         guard stored else { throw FSError(EPERM) }
-        var e = try await lookup(parent: parent, name: name)
-        if let creation { e = await given(e, parent: parent, creation) }
-        return e
+        return try await lookup(parent: parent, name: name)
     }
 }

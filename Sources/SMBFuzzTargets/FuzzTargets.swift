@@ -161,7 +161,12 @@ private func infoTarget(_ m: [UInt8]) -> Int {
     if let sd = t.count({ try SecurityDescriptor.decode(buf) }), (try? SecurityDescriptor.decode(sd.encode())) != sd {
         fatalError("security descriptor does not survive its own encoding")
     }
-    t.count { try REPARSE_DATA_BUFFER.decode(buf) }
+    t.count { try PosixCreateResponse.decode(buf) }
+    // An NFS special file decoded is encoded again and decoded to the same value.
+    if let r = t.count({ try REPARSE_DATA_BUFFER.decode(buf) }), let special = NFSReparseData.decode(r),
+       NFSReparseData.encode(special).flatMap({ try? REPARSE_DATA_BUFFER.decode($0) }).flatMap(NFSReparseData.decode) != special {
+        fatalError("NFS special file does not survive its own encoding")
+    }
     t.count { try SymbolicLinkReparseDataBuffer.decode(buf) }
     t.count { try MFSymlink.decode(buf, md5: Digest.md5) }
     t.count { try SetInfoRequest.decodeResponse(message: m) }

@@ -53,7 +53,7 @@ enum Help {
         Entry("multichannel, nomultichannel", "use multichannel when the server offers it, or never", default: "multichannel"),
         Entry("cifsacl", "modes and owners from each file's security descriptor (owner, group, Everyone entries); chmod, chown and new files write it", default: "off (file_mode, dir_mode, uid, gid)"),
         Entry("idsfromsid", "with cifsacl, chown and chgrp give S-1-5-88-1-UID / S-1-5-88-2-GID owners", default: "off (S-1-22-1-UID / S-1-22-2-GID)"),
-        Entry("posix, noposix", "ask the server whether it offers the SMB3 POSIX extensions (smb3fs status shows the answer), or do not ask", default: "posix"),
+        Entry("posix, noposix", "use the SMB3 POSIX extensions where the server offers them: its modes, owners, file types and case-sensitive unmapped names; or never ask", default: "posix"),
         Entry("sfu", "mkfifo, mknod and sockets as Interix system files (as the kernel client's sfu); shown with their types", default: "off (EPERM)"),
         Entry("ignore_chown", "chown to another owner succeeds and changes nothing", default: "off (EPERM)"),
         Entry("nobrl", "keep fcntl/flock locks on this machine", default: "off (server locks)"),
