@@ -20,8 +20,14 @@ extension Share {
     /// it grants, and SYNCHRONIZE is not among those of a mode without read or write bits, so
     /// asking it would refuse stat, chmod and unlink of a file with mode 0 (SMB2 never waits on a
     /// handle: the right is never used).
+    ///
+    /// Every open also takes a reparse point itself (FILE_OPEN_REPARSE_POINT): the client
+    /// resolves symlinks (the kernel, before any request reaches the mount), and a POSIX server
+    /// shows its symlinks as reparse points, which an open without the option would follow or
+    /// refuse, so unlink, rename and times of a symlink would reach its target or fail.
     static func makePosix(_ create: inout CreateRequest) {
         create.desiredAccess.remove(.synchronize)
+        create.createOptions.insert(.openReparsePoint)
         guard !create.contexts.contains(where: { $0.name == posixExtensionsTag }) else { return }
         create.contexts.append(posixContext(mode: create.createOptions.contains(.directoryFile) ? 0o755 : 0o644))
     }

@@ -108,18 +108,19 @@ public struct Ownership: Sendable {
     }
 
     /// What a POSIX server gives to show (POSIX-FSCC 2.3.1): the mode with setuid, setgid and
-    /// sticky, and the type. A symlink is left to be read as one (its target gives its size); a
-    /// regular file, or a type the extensions do not define, shows as the file attributes say
-    /// (servers before the type bits send 0 for every file, directories included).
+    /// sticky, and the type (a symlink's target is read after, Links.swift). A regular file, or
+    /// a type the extensions do not define, shows as the file attributes say (servers before the
+    /// type bits send 0 for every file, directories included).
     func identity(mode: PosixMode, owner: SID, group: SID) -> UnixIdentity {
         let kind: Attributes.Kind?
         switch mode.fileType {
         case .directory: kind = .directory
+        case .symlink: kind = .symlink
         case .characterDevice: kind = .characterDevice
         case .blockDevice: kind = .blockDevice
         case .fifo: kind = .fifo
         case .socket: kind = .socket
-        case .regular, .symlink, nil: kind = nil
+        case .regular, nil: kind = nil
         }
         return UnixIdentity(permissions: mode.permissions, uid: owner.unixUID ?? uid, gid: group.unixGID ?? gid, kind: kind)
     }

@@ -56,7 +56,8 @@ extension Filesystem {
     /// so may an NFS reparse point (NFSReparseData), as Windows' NFS server and POSIX Samba keep them.
     func resolvingSymlink(_ a: Attributes, path: String, fileAttributes: FileAttributes) async -> Attributes {
         var target: [UInt8]?
-        if fileAttributes.contains(.reparsePoint) {
+        // A POSIX server names a symlink's type; its reparse point gives the target.
+        if fileAttributes.contains(.reparsePoint) || a.kind == .symlink {
             guard let out = try? await reparsePoint(path: path) else { return a }
             if let special = (try? REPARSE_DATA_BUFFER.decode(out)).flatMap(NFSReparseData.decode) {
                 return Self.shown(a, as: special)
@@ -89,8 +90,6 @@ extension Filesystem {
         // PATH_MAX with its NUL, as the kernel already enforces.
         guard target.count < 4096 else { throw FSError(ENAMETOOLONG) }
         if target.count > MFSymlink.maxTargetLength { return try await reparseSymlink(parent: parent, name: name, target: target) }
-        // A POSIX server keeps a symlink reparse point as a real symlink on its filesystem.
-        if posixModes, let e = try? await reparseSymlink(parent: parent, name: name, target: target) { return e }
         let blob: [UInt8]
         do { blob = try MFSymlink.encode(target: target, md5: Self.md5) } catch { throw FSError(EINVAL) }
         let p = try child(parent, name)

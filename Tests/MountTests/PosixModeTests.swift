@@ -111,6 +111,17 @@ print(len(bad), " ".join(bad[:10]))
                        ["fifo 0:0", "character special file 1:3", "block special file 8:1", "socket 0:0"])
         XCTAssertEqual(runCmd(["readlink", b + "/link"]).stdout, "t\n")
         XCTAssertEqual(runCmd(["cat", b + "/link"]).stdout, "target\n")
+        // The link itself is renamed, touched and removed, never its target (git probes
+        // symlinks so at every clone).
+        r = sh(#"cd "$1" && mv link link2 && readlink link2 && touch -h link2 && rm link2 && cat t"#, a)
+        XCTAssertEqual(r.stdout, "t\ntarget\n", r.summary)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: sdir + "/link2"))
+        // A symlink of the server's own filesystem, which the server shows as a reparse point
+        // (through the mount that caches nothing: this one learns of it when the server says).
+        XCTAssertEqual(sh(#"ln -s t "$1/srvlink" && chown -h "$2" "$1/srvlink""#, sdir, env.user).status, 0)
+        r = sh(#"cd "$1" && readlink srvlink && mv srvlink srvlink2 && readlink srvlink2 && touch -h srvlink2 && rm srvlink2 && cat t"#, b)
+        XCTAssertEqual(r.stdout, "t\nt\ntarget\n", r.summary)
+        XCTAssertEqual(try? FileManager.default.contentsOfDirectory(atPath: sdir).filter { $0.hasPrefix("srvlink") }, [])
         // The link count from the listing, not only from stat.
         r = runCmd(["ls", "-ln", b])
         let links = r.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
@@ -124,6 +135,27 @@ print(len(bad), " ".join(bad[:10]))
         // A pipe on this machine, as the kernel serves a FIFO itself.
         r = sh(#"(echo through > "$1/fifo" &) ; cat "$1/fifo""#, a, timeout: 30)
         XCTAssertEqual(r.stdout, "through\n", r.summary)
+    }
+
+    /// git, cp -a and rm -r on a POSIX mount: the executable bit and symlinks of a clone
+    /// round-trip, the work tree is clean, and a copy of it compares equal.
+    func testEverydayTools() {
+        guard mountOK(source: source, options: ["credentials=\(credentials!)"]) else { return }
+        let a = mnt + "/" + dirName
+        let src = work + "/repo"
+        var r = sh(#"""
+            set -e; git init -q "$1"; cd "$1"
+            echo run > run.sh; chmod 755 run.sh; echo data > data; ln -s data link
+            git add -A; git -c user.email=t@t -c user.name=t commit -qm init
+            """#, src)
+        XCTAssertEqual(r.status, 0, r.summary)
+        r = sh(#"cd "$2" && git clone -q "$1" r && cd r && git config core.filemode && git status --porcelain && stat -c %a run.sh && readlink link"#,
+               src, a, timeout: 120)
+        XCTAssertEqual(r.stdout, "true\n755\ndata\n", r.summary)
+        XCTAssertEqual(stats("%a", [sdir + "/r/run.sh"]), ["755"])
+        r = sh(#"cd "$1" && cp -a r r2 && diff -r r r2 && rm -r r r2 && ls -A"#, a, timeout: 120)
+        XCTAssertEqual(r.status, 0, r.summary)
+        XCTAssertEqual(r.stdout, "", r.summary)
     }
 
     /// Names differing only in case are two files; characters Windows forbids and names it
