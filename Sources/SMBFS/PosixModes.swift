@@ -55,10 +55,14 @@ extension Filesystem {
     /// whose owner lacks one of them, the owner's bits are set first (one round trip more), and
     /// the mode goes back on the open that changes the owner, before the owner changes (while
     /// the SMB user may still chmod it).
+    ///
+    /// A file given away is no longer the SMB user's to write or chmod (the server does all as
+    /// that user): with `ignore_chown` owners are never sent, so `rsync -a` and `tar -p` as root
+    /// keep modes and contents and leave every file the SMB user's.
     func changePosix(ino: UInt64, path p: String, mode: UInt32?, uid: UInt32?, gid: UInt32?) async throws -> Attributes {
         var shown = freshAttributes(ino) ?? inodes.withLock { $0.attributes(of: ino) }
-        let uid = uid == shown?.uid ? nil : uid
-        let gid = gid == shown?.gid ? nil : gid
+        let uid = uid == shown?.uid || options.ignoreChown ? nil : uid
+        let gid = gid == shown?.gid || options.ignoreChown ? nil : gid
         guard mode != nil || uid != nil || gid != nil else { return try await getattr(ino) }
         func chmod(_ m: UInt32) -> (SecurityDescriptor, SecurityInformation) {
             (SecurityDescriptor(control: SecurityDescriptor.selfRelative | SecurityDescriptor.daclPresent,
