@@ -56,10 +56,9 @@ extension Share {
     /// the file's mode (stat(2) needs no permission on the file itself).
     public func queryAllInformationAndPosix(path: String, options: CreateOptions = []) async throws
         -> (FileAllInformation, FilePosixInformation?) {
-        let rs = try await compound(path: path, access: [.readAttributes], options: options,
-                                    [(.queryInfo, Self.allInformationQuery(.related)), (.queryInfo, Self.posixQuery())],
-                                    allowing: [.bufferOverflow], mayFail: [1])
-        return (try attributes(from: rs[0...1]), try Self.posixInformation(from: rs[1]))
+        let rs = try await compound(path: path, access: [.readAttributes], options: options, attributeQueries(.related),
+                                    allowing: [.bufferOverflow], mayFail: posixQueryIndex(after: 0))
+        return try attributesAndPosix(from: rs[...])
     }
 
     /// SET_INFO of each descriptor's `parts` in order, on one open (chmod, chown, chgrp on a
@@ -76,11 +75,10 @@ extension Share {
             requests.append((.setInfo, set))
         }
         let n = requests.count
-        let rs = try await compound(path: path, access: access, options: options,
-                                    requests + [(.queryInfo, Self.allInformationQuery(.related)), (.queryInfo, Self.posixQuery())],
-                                    allowing: [.bufferOverflow], mayFail: [n + 1])
+        let rs = try await compound(path: path, access: access, options: options, requests + attributeQueries(.related),
+                                    allowing: [.bufferOverflow], mayFail: posixQueryIndex(after: n))
         for r in rs.prefix(n) { try Self.checkSetInfo(r) }
-        return (try attributes(from: rs[n...(n + 1)]), try Self.posixInformation(from: rs[n + 1]))
+        return try attributesAndPosix(from: rs[n...])
     }
 
     /// FilePosixInformation of `path` in one round trip (CREATE with the POSIX context +

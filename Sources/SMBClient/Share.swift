@@ -528,12 +528,16 @@ public final class Share: Sendable {
     /// FileAllInformation from the answers to `attributeQueries`, with the times, sizes,
     /// attributes and link count of FilePosixInformation where the server gave it.
     func attributes(from rs: ArraySlice<Response>) throws -> FileAllInformation {
+        try attributesAndPosix(from: rs).0
+    }
+
+    /// `attributes(from:)` and the FilePosixInformation it took them from, each decoded once.
+    func attributesAndPosix(from rs: ArraySlice<Response>) throws -> (FileAllInformation, FilePosixInformation?) {
         var info = try Self.allInformation(from: rs[rs.startIndex])
-        if rs.count > 1, let posix = try Self.posixInformation(from: rs[rs.startIndex + 1]) {
-            info.basics = posix.basics
-            info.numberOfLinks = posix.hardLinks
-        }
-        return info
+        guard rs.count > 1, let posix = try Self.posixInformation(from: rs[rs.startIndex + 1]) else { return (info, nil) }
+        info.basics = posix.basics
+        info.numberOfLinks = posix.hardLinks
+        return (info, posix)
     }
 
     /// QUERY_INFO FileAllInformation, and its answer. FileAllInformation ends with the name, the

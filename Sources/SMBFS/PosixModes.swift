@@ -18,6 +18,11 @@ extension Filesystem {
         options.ownership.identity(mode: info.mode, owner: info.owner, group: info.group)
     }
 
+    /// What a CREATE on a POSIX share told of the file in its POSIX response context; nil elsewhere.
+    func identity(createdBy c: CreateResponse) -> UnixIdentity? {
+        PosixCreateResponse.find(in: c.contexts).map { options.ownership.identity(mode: $0.mode, owner: $0.owner, group: $0.group) }
+    }
+
     /// The contexts a CREATE that may make a file carries: on a POSIX share the new file's mode.
     func creationContexts(mode: UInt32) -> [CreateContext] {
         posixModes ? [Share.posixContext(mode: mode)] : []

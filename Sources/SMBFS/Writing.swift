@@ -88,7 +88,7 @@ extension Filesystem {
         // A file just created has one link, and the QFid answer names it as the directory
         // listing will once that is known to hold on this server: no QUERY_INFO needed.
         // On a POSIX share the CREATE answered with the mode and owners too.
-        let identity = PosixCreateResponse.find(in: c.contexts).map { options.ownership.identity(mode: $0.mode, owner: $0.owner, group: $0.group) }
+        let identity = self.identity(createdBy: c)
         if c.createAction == CreateResponse.fileCreated, let disk = c.diskFileIndex, diskIdIsIndexNumber.load(ordering: .relaxed) == 1 {
             let a = attributes(path: p, basics: c.basics, fileId: disk, identity: identity)
             return (Entry(name: name, attributes: a), addFileHandle(c.fileId, ino: a.ino, writable: writable))
@@ -188,7 +188,7 @@ extension Filesystem {
             changedLocally(p, .added(nil))
             return try await lookup(parent: parent, name: name)
         }
-        let identity = PosixCreateResponse.find(in: c.contexts).map { options.ownership.identity(mode: $0.mode, owner: $0.owner, group: $0.group) }
+        let identity = self.identity(createdBy: c)
         let e = Entry(name: name, attributes: attributes(path: p, basics: c.basics, fileId: disk, identity: identity))
         changedLocally(p, .added(e))
         // A directory just made is empty: lookups of the names about to be created in it

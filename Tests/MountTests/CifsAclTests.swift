@@ -41,13 +41,6 @@ final class CifsAclTests: MountTestCase {
             && mountOK(source: aclSource, at: other, options: ["credentials=\(credentials!)", "cifsacl", "actimeo=0"])
     }
 
-    /// `stat -c FORMAT` of each path, one line each.
-    func stats(_ format: String, _ paths: [String]) -> [String] {
-        let r = runCmd(["stat", "-c", format, "--"] + paths, timeout: 60)
-        XCTAssertEqual(r.status, 0, r.summary)
-        return r.stdout.split(separator: "\n").map(String.init)
-    }
-
     /// Every permission mode set with chmod reads back the same through the other mount; modes
     /// of files and directories survive a remount; new files and directories get the mode they
     /// were made with (umask applied).

@@ -42,12 +42,6 @@ final class PosixModeTests: MountTestCase {
             && mountOK(source: source, at: other, options: ["credentials=\(credentials!)", "actimeo=0"] + extra)
     }
 
-    func stats(_ format: String, _ paths: [String]) -> [String] {
-        let r = runCmd(["stat", "-c", format, "--"] + paths, timeout: 60)
-        XCTAssertEqual(r.status, 0, r.summary)
-        return r.stdout.split(separator: "\n").map(String.init)
-    }
-
     /// Every mode 0000-0777 set with chmod reads back the same through the other mount and on
     /// the server; setuid, setgid and sticky the server's files have show; new files get their
     /// mode with the umask; modes survive a remount; the status and notice name the source.

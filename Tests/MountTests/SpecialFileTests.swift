@@ -6,13 +6,6 @@ import XCTest
 final class SpecialFileTests: ReadWriteTestCase {
     override var setUpOptions: [String] { ["rw", "sfu"] }
 
-    /// `stat -c FORMAT` of each path, one line each.
-    func stats(_ format: String, _ paths: [String]) -> [String] {
-        let r = runCmd(["stat", "-c", format, "--"] + paths, timeout: 60)
-        XCTAssertEqual(r.status, 0, r.summary)
-        return r.stdout.split(separator: "\n").map(String.init)
-    }
-
     func testFifoSocketAndDevicesRoundTrip() {
         let made = sh(#"""
             set -e; cd "$1"

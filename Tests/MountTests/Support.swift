@@ -417,6 +417,13 @@ class MountTestCase: XCTestCase {
         return r.status == 0
     }
 
+    /// `stat -c FORMAT` of each path, one line each.
+    func stats(_ format: String, _ paths: [String], file: StaticString = #filePath, line: UInt = #line) -> [String] {
+        let r = runCmd(["stat", "-c", format, "--"] + paths, timeout: 60)
+        XCTAssertEqual(r.status, 0, r.summary, file: file, line: line)
+        return r.stdout.split(separator: "\n").map(String.init)
+    }
+
     /// fusermount3 -u, then waits for the mount and its smb3fs process to go.
     func unmount(_ point: String, file: StaticString = #filePath, line: UInt = #line) {
         guard mountEntry(at: point) != nil else { mounted.removeAll { $0 == point }; return }
