@@ -55,6 +55,8 @@ extension Filesystem {
     /// With `sfu`, a small system file may be a FIFO, socket or device node (SpecialFiles.swift);
     /// so may an NFS reparse point (NFSReparseData), as Windows' NFS server and POSIX Samba keep them.
     func resolvingSymlink(_ a: Attributes, path: String, fileAttributes: FileAttributes) async -> Attributes {
+        // A FIFO or socket a POSIX server named has nothing more to read (no target, no numbers).
+        if a.kind == .fifo || a.kind == .socket { return a }
         var target: [UInt8]?
         // A POSIX server names a symlink's type; its reparse point gives the target.
         if fileAttributes.contains(.reparsePoint) || a.kind == .symlink {
