@@ -146,19 +146,37 @@ public final class Share: Sendable {
                        options: CreateOptions = [], attributes: FileAttributes = [],
                        shareAccess: ShareAccess = .all, durable: Bool = false,
                        contexts: [CreateContext] = [], posixPath: Bool = false) async throws -> CreateResponse {
+        try await open(path: path, access: access, disposition: disposition, options: options, attributes: attributes,
+                       shareAccess: shareAccess, durable: durable, contexts: contexts, posixPath: posixPath, firstRead: 0).0
+    }
+
+    /// As `create`, with a READ of the file's first `length` bytes (MaxReadSize at most) in the
+    /// same compound: the bytes, or nil when the READ did not succeed.
+    public func createAndRead(path: String, access: AccessMask, disposition: CreateDisposition = .open,
+                              options: CreateOptions = [], durable: Bool = false,
+                              length: Int) async throws -> (CreateResponse, ArraySlice<UInt8>?) {
+        try await open(path: path, access: access, disposition: disposition, options: options, attributes: [],
+                       shareAccess: .all, durable: durable, contexts: [], posixPath: false,
+                       firstRead: max(0, min(length, maxReadSize)))
+    }
+
+    private func open(path: String, access: AccessMask, disposition: CreateDisposition, options: CreateOptions,
+                      attributes: FileAttributes, shareAccess: ShareAccess, durable: Bool, contexts: [CreateContext],
+                      posixPath: Bool, firstRead: Int) async throws -> (CreateResponse, ArraySlice<UInt8>?) {
         let names = self.names
         return try await link.perform { b in
             let ask = durable ? ShareConnection.Durable.request(writing: access.contains(.writeData)) : nil
-            var (resp, disk, granted) = try await ShareConnection.sendCreate(
+            var (resp, disk, granted, head) = try await ShareConnection.sendCreate(
                 on: b, path: path, access: access, disposition: disposition, options: options, attributes: attributes,
-                shareAccess: shareAccess, names: posixPath ? nil : names, durable: ask, contexts: contexts)
+                shareAccess: shareAccess, names: posixPath ? nil : names, durable: ask, contexts: contexts,
+                firstRead: firstRead)
             // Reclaiming reopens the same file, never creates one.
             var record = ShareConnection.OpenRecord(path: path, access: access, options: options, shareAccess: shareAccess,
                                                     diskFileId: disk, creationTime: resp.basics.creationTime,
                                                     serverId: resp.fileId, generation: b.generation)
             record.durable = granted
             resp.fileId = self.link.register(record)
-            return resp
+            return (resp, head)
         }
     }
 

@@ -742,6 +742,20 @@ final class ShareConnection: Sendable {
                            options: CreateOptions, attributes: FileAttributes, shareAccess: ShareAccess,
                            names: NameMapping?, durable: Durable? = nil,
                            contexts: [CreateContext] = []) async throws -> (CreateResponse, [UInt8]?, Durable?) {
+        let (resp, disk, granted, _) = try await sendCreate(
+            on: b, path: path, access: access, disposition: disposition, options: options, attributes: attributes,
+            shareAccess: shareAccess, names: names, durable: durable, contexts: contexts, firstRead: 0)
+        return (resp, disk, granted)
+    }
+
+    /// As above; with `firstRead` above 0 the CREATE and a READ of the file's first `firstRead`
+    /// bytes go as one related compound (MS-SMB2 3.2.4.1.4), so opening a small file and
+    /// reading it cost one round trip. The bytes come back when the READ succeeded (none at the
+    /// end of file); a READ that failed costs nothing more: the open stands, and is returned.
+    static func sendCreate(on b: Binding, path: String, access: AccessMask, disposition: CreateDisposition,
+                           options: CreateOptions, attributes: FileAttributes, shareAccess: ShareAccess,
+                           names: NameMapping?, durable: Durable?, contexts: [CreateContext],
+                           firstRead: Int) async throws -> (CreateResponse, [UInt8]?, Durable?, ArraySlice<UInt8>?) {
         // nil `names`: a POSIX open, whose path keeps "/" as its separator.
         var req = CreateRequest(name: names.map { wireName(path, $0) } ?? path, desiredAccess: access)
         req.createDisposition = disposition
@@ -756,7 +770,23 @@ final class ShareConnection: Sendable {
             req.contexts += [LeaseContext(key: durable.leaseKey, state: durable.leaseState).encodeV2(),
                              DurableHandleRequestV2(createGuid: durable.createGuid).encode()]
         }
-        let r = try await b.connection.send(.create, body: req.encodeBody(), treeId: b.treeId)
+        let r: Response
+        var head: ArraySlice<UInt8>?
+        if firstRead > 0 {
+            let read = ReadRequest(fileId: .related, offset: 0, length: UInt32(firstRead)).encodeBody()
+            let rs = try await b.connection.sendCompound([(.create, req.encodeBody()), (.read, read)],
+                                                         charges: [1, (firstRead - 1) / 65536 + 1], treeId: b.treeId)
+            r = rs[0]
+            let answer = rs[1]
+            if answer.header.status == .endOfFile {
+                head = []
+            } else if answer.header.status == .success,
+                      let rr = try? ReadResponse.decode(message: answer.message, requested: UInt32(firstRead)) {
+                head = answer.message[rr.dataRange]
+            }
+        } else {
+            r = try await b.connection.send(.create, body: req.encodeBody(), treeId: b.treeId)
+        }
         guard r.header.status == .success else { throw SMBError.status(r.header.status, .create) }
         let resp = try decodeOrThrow("CREATE") { try CreateResponse.decode(message: r.message) }
         let disk = resp.contexts.first { $0.name == qfid }.map { Array($0.data.prefix(32)) }
@@ -769,7 +799,7 @@ final class ShareConnection: Sendable {
                 && lease.state.contains(.handleCaching)
             granted = d
         }
-        return (resp, disk, granted)
+        return (resp, disk, granted, head)
     }
 
     /// "a/b/c" → "a\b\c" (MS-SMB2 2.2.13: names are relative, backslash-separated), each

@@ -105,6 +105,12 @@ extension Filesystem {
     /// else one READ (or several for more than MaxReadSize). The bytes come in pieces, in
     /// order, as they lie in the responses.
     public func readPieces(handle: UInt64, offset: UInt64, size: Int) async throws -> [ArraySlice<UInt8>] {
+        let f = try openFile(handle)
+        if !options.directIO { inodes.withLock { $0.pagesGiven(f.ino, true) } }
+        if let data = readFromOpening(handle: handle, offset: offset, size: size) {
+            CacheCounters.bump(counters.readAheadHits)
+            return [data]
+        }
         if options.readAheadBytes > 0, size > 0, let data = try await readStreaming(handle: handle, offset: offset, size: size) {
             CacheCounters.bump(counters.readAheadHits)
             return data
@@ -213,6 +219,7 @@ extension Filesystem {
 
     /// Forgets what was read ahead for one handle (closed, or its reads went wrong).
     func dropReadAhead(handle: UInt64) {
+        dropOpeningRead(handle: handle)
         let dropped = readStreams.withLock { s -> [ReadStream.Chunk] in
             guard let r = s.removeValue(forKey: handle) else { return [] }
             return Array(r.chunks.values)
@@ -223,6 +230,7 @@ extension Filesystem {
     /// Forgets what was read ahead of `ino` by every handle: the file changed (through this
     /// mount, or a lease break or an open says so). Its readers start their streams again.
     func dropReadAhead(ino: UInt64) {
+        dropOpeningReads(ino: ino)
         let dropped = readStreams.withLock { streams -> [ReadStream.Chunk] in
             var out: [ReadStream.Chunk] = []
             for (h, s) in streams where s.ino == ino {

@@ -96,6 +96,8 @@ public final class Filesystem: Sendable {
     let readingAhead = Atomic<Int>(0)
     /// Sequential reads by file handle, and the bytes they read ahead (FileReadAhead.swift).
     let readStreams = Locked<[UInt64: ReadStream]>([:])
+    /// What opens for reading read with their CREATE, by handle (OpeningRead.swift).
+    let openingReads = Locked<[UInt64: OpeningRead]>([:])
     let readAheadBytes = Atomic<Int>(0)
 
     func isBeingRead(_ dir: String) -> Bool { reading.withLock { $0[dir] != nil } }
@@ -162,6 +164,7 @@ public final class Filesystem: Sendable {
             fresh.withLock { $0.forget(ino) }
             dropReadAhead(ino: ino)
         }
+        if case .contents = what { inodes.withLock { $0.pagesGiven(ino, false) } }
         invalidator.withLock { $0 }?(ino, what)
     }
 
@@ -563,8 +566,16 @@ public final class Filesystem: Sendable {
     public func open(_ ino: UInt64, flags: OpenFlags) async throws -> (handle: UInt64, keepCache: Bool) {
         if (flags.write || flags.truncate) && options.readOnly { throw FSError(EROFS) }
         let p = try path(of: ino)
-        let c = try await share.create(path: p, access: flags.access, disposition: flags.openDisposition,
-                                       options: .nonDirectoryFile, durable: true)
+        let ask = openingReadLength(ino: ino, flags: flags)
+        let c: CreateResponse
+        let head: ArraySlice<UInt8>?
+        do {
+            (c, head) = try await share.createAndRead(path: p, access: flags.access, disposition: flags.openDisposition,
+                                                      options: .nonDirectoryFile, durable: true, length: ask)
+        } catch {
+            keepOpeningRead(handle: 0, ino: ino, data: nil, asked: ask, at: .now)
+            throw error
+        }
         // Close-to-open: if the file changed on the server since the kernel cached its
         // attributes (size, mtime, and ctime, which a client resetting mtime still moves), they
         // are dropped now, and so are its pages, so reads see the whole new file. Unchanged, the
@@ -576,7 +587,11 @@ public final class Filesystem: Sendable {
         } ?? false
         if known != nil && !unchanged { invalidate(ino, .attributes) }
         let keep = unchanged && !flags.truncate && options.attributeTimeout > 0
-        return (addFileHandle(c.fileId, ino: ino, writable: flags.write), keep)
+        // Opened without FOPEN_KEEP_CACHE, the kernel drops the file's pages.
+        if !keep { inodes.withLock { $0.pagesGiven(ino, false) } }
+        let handle = addFileHandle(c.fileId, ino: ino, writable: flags.write)
+        keepOpeningRead(handle: handle, ino: ino, data: head, asked: ask, at: .now)
+        return (handle, keep)
     }
 
     func addFileHandle(_ fid: FileId, ino: UInt64, writable: Bool) -> UInt64 {

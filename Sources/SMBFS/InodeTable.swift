@@ -10,6 +10,9 @@ struct InodeTable: Sendable {
         /// The file's other names (hard links) seen here, newest last: when `path` is unlinked,
         /// the inode lives on under one of them.
         var otherPaths: [String] = []
+        /// Reads of it were answered since the kernel last dropped its pages: they may still
+        /// hold the file (and answer reads without this mount asking).
+        var pagesGiven = false
     }
 
     /// Other names kept per inode; a file with more links is reached through the newest ones.
@@ -152,4 +155,11 @@ struct InodeTable: Sendable {
     }
 
     var count: Int { nodes.count }
+
+    func mayHoldPages(_ ino: UInt64) -> Bool { nodes[ino]?.pagesGiven ?? false }
+
+    /// Reads of `ino` were answered (true), or the kernel dropped its pages (false).
+    mutating func pagesGiven(_ ino: UInt64, _ given: Bool) {
+        if nodes[ino]?.pagesGiven != given { nodes[ino]?.pagesGiven = given }
+    }
 }

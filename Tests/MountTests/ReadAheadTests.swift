@@ -105,6 +105,40 @@ final class ReadAheadTests: ReadWriteTestCase {
         XCTAssertEqual(r.stdout, "[\(Self.mib), \(Self.mib), 0, 0, 0]\n")
     }
 
+    /// The mount's own count of reads: answered from memory (read ahead, or read with the
+    /// open), and sent to the server as READs.
+    func readCounts() -> (memory: Int, server: Int) {
+        let reads = (status()?["cache"] as? [String: [String: Int]])?["reads"] ?? [:]
+        return (reads["hits"] ?? -1, reads["misses"] ?? -1)
+    }
+
+    /// A file opened for reading is read with its CREATE, in one compound: `cat` of a small
+    /// file sends no READ of its own. What is read is the server's bytes: a small file, an
+    /// empty one, one that ends past the first 1 MiB, one of exactly 1 MiB; and, after another
+    /// client changed the small file, the new bytes.
+    func testFilesOpenedForReadingAreReadWithTheOpen() throws {
+        XCTAssertEqual(sh(#"""
+            cd "$1" && printf 'hello\n' > small && : > empty && head -c 1048576 /dev/urandom > exact &&
+            head -c $((1048576 + 4097)) /dev/urandom > over && chown "$2" small empty exact over
+            """#, sdir, env.user).status, 0)
+        let before = readCounts()
+        XCTAssertEqual(sh(#"cat "$1/small""#, mdir).stdout, "hello\n")
+        let after = readCounts()
+        XCTAssertEqual(after.server, before.server, "cat of a 6-byte file sent a READ besides the open's")
+        XCTAssertGreaterThan(after.memory, before.memory, "cat of a 6-byte file was not answered with the open")
+        XCTAssertEqual(sh(#"cat "$1/empty" | wc -c"#, mdir).stdout, "0\n")
+        for name in ["exact", "over"] {
+            XCTAssertEqual(sha(mdir + "/" + name), sha(sdir + "/" + name), name)
+            XCTAssertEqual(python(Self.reader, mdir + "/" + name, "direct").stdout,
+                           python(Self.reader, sdir + "/" + name, "plain").stdout, "\(name) read with O_DIRECT")
+        }
+
+        let other = makeDir("second")
+        guard mountOK(at: other, options: ["credentials=\(credentials!)"]) else { return }
+        XCTAssertEqual(sh(#"printf 'changed by another client\n' > "$1/small""#, other + "/" + dirName).status, 0)
+        XCTAssertEqual(sh(#"cat "$1/small""#, mdir).stdout, "changed by another client\n")
+    }
+
     /// `direct_io`: buffered reads (the kernel would otherwise cache them) and writes are the
     /// server's bytes, read-ahead included; a shared mmap is refused with ENODEV, as the man
     /// page says, and a private one reads the file.
