@@ -200,21 +200,20 @@ public final class Share: Sendable {
     }
 
     /// CLOSE. An open the server already dropped with its connection needs none.
-    /// `settingLastWrite`: SET_INFO of the last-write and change times goes first, in the same
-    /// compound (no round trip more than CLOSE alone): a written file keeps the time of its last
-    /// write here, and the server no longer moves it at or after the close (MS-FSA 2.1.5.14.2).
-    /// A refused SET_INFO is only logged: the data is on the server either way.
-    public func close(_ fileId: FileId, settingLastWrite time: FileTime? = nil) async throws {
+    /// `setting`: a SET_INFO (times) goes first, in the same compound (no round trip more than
+    /// CLOSE alone): a written file keeps the time of its last write here, or the times set on
+    /// it while open, and the server no longer moves them at or after the close (MS-FSA
+    /// 2.1.5.14.2). A refused SET_INFO is only logged: the data is on the server either way.
+    public func close(_ fileId: FileId, setting times: FileSetInformation? = nil) async throws {
         guard let (b, sid) = link.unregister(fileId) else { return }
         let close = (Command.close, CloseRequest(fileId: sid).encodeBody())
         let r: Response
-        if let time {
-            let times = FileSetInformation.basic(creation: nil, lastAccess: nil, lastWrite: time, change: time, attributes: nil)
+        if let times {
             let rs = try await b.connection.sendCompound([(.setInfo, Self.setInfoRequest(sid, times)), close],
                                                          related: false, treeId: b.treeId)
             guard rs.count == 2 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
             if rs[0].header.status != .success {
-                logger.debug("last-write time not set at close", metadata: ["status": "\(rs[0].header.status)"])
+                logger.debug("times not set at close", metadata: ["status": "\(rs[0].header.status)"])
             }
             r = rs[1]
         } else {

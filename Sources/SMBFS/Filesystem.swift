@@ -117,10 +117,12 @@ public final class Filesystem: Sendable {
     /// Files written through this mount: their write times and owed FLUSHes (WrittenFiles.swift).
     let written = Locked(WrittenFiles())
 
-    /// A write through this mount to `ino` was accepted now.
-    func noteWritten(_ ino: UInt64) {
+    /// A write through this mount to `ino` was accepted now: the time it takes.
+    @discardableResult
+    func noteWritten(_ ino: UInt64) -> FileTime {
         let t = Self.now()
         written.withLock { $0.wrote(ino, at: t) }
+        return t
     }
 
     /// The metadata of `ino` was changed through this mount now (its ctime moves).
@@ -647,9 +649,10 @@ public final class Filesystem: Sendable {
         // Closing the handle releases its locks on the server (MS-SMB2 3.3.5.10).
         forgetLocks(handle: handle)
         do {
-            // The time of the last write here goes to the server with the close (WrittenFiles).
-            let t = f.writable ? written.withLock({ $0.time(of: f.ino) }) : nil
-            try await share.close(f.fileId, settingLastWrite: t)
+            // The time of the last write here, or times set while open, go to the server with
+            // the close (WrittenFiles).
+            let t = f.writable ? written.withLock({ $0.closing(f.ino) }) : nil
+            try await share.close(f.fileId, setting: t)
             if t != nil && lastWriter { written.withLock { $0.timeSettled(f.ino) } }
         } catch { logger.debug("close failed: \(error)") }
     }
@@ -689,12 +692,16 @@ public final class Filesystem: Sendable {
         // not overtake them (SIGTERM or unmount while a copy runs).
         await writeBehind?.settleAll()
         await stopAllWatches()
-        let open = handles.withLock { h -> [FileId] in
-            let f = h.files.values.map(\.fileId)
+        let open = handles.withLock { h -> [OpenFile] in
+            let f = Array(h.files.values)
             h.files.removeAll()
             return f
         }
-        for fid in open { try? await share.close(fid) }
+        // Times set or written here go with the closes, as at release.
+        for f in open {
+            let t = f.writable ? written.withLock({ $0.closing(f.ino) }) : nil
+            try? await share.close(f.fileId, setting: t)
+        }
         await share.disconnect()
     }
 }

@@ -57,6 +57,24 @@ struct FreshAttributes: Sendable {
         entries[ino] = e
     }
 
+    /// A file was written through this mount up to `end` at `time`: its attributes, while
+    /// still within the timeout, stay in use with the size and times the write gave it (the
+    /// server's own follow), so what is asked of it between its writes and its close (tar's
+    /// futimens, fchown and fchmod; cp -p's) is answered here. Counts as a change: an answer
+    /// asked before it is not kept.
+    mutating func wrote(_ ino: UInt64, end: UInt64, time: FileTime) {
+        tick(ino)
+        guard var e = entries[ino] else { return }
+        if end > e.attributes.size {
+            e.attributes.size = end
+            // What the server will count for it, in 4 KiB blocks, until it says.
+            e.attributes.allocationSize = max(e.attributes.allocationSize, (end + 4095) / 4096 * 4096)
+        }
+        if time.rawValue > e.attributes.mtime.rawValue { e.attributes.mtime = time }
+        if time.rawValue > e.attributes.ctime.rawValue { e.attributes.ctime = time }
+        entries[ino] = e
+    }
+
     mutating func forgetAll() {
         clock += 1
         floor = clock

@@ -107,7 +107,17 @@ extension Filesystem {
         markFresh(a, stamp: stamp)
     }
 
-    /// The open file `ino` was written to.
+    /// The open file `ino` was written to, up to `end`, at `time` (FreshAttributes.wrote).
+    func wroteLocally(ino: UInt64, end: UInt64, at time: FileTime) {
+        fresh.withLock { $0.wrote(ino, end: end, time: time) }
+        dropReadAhead(ino: ino)
+        if let p = try? path(of: ino) {
+            let (dir, name) = Self.split(p)
+            listings.withLock { $0.modified(dir, name: name) }
+        }
+    }
+
+    /// The open file `ino` changed through this mount (copy, fallocate).
     func changedLocally(ino: UInt64) {
         fresh.withLock { $0.forget(ino) }
         dropReadAhead(ino: ino)

@@ -114,10 +114,15 @@ extension Filesystem {
     public func write(handle: UInt64, offset: UInt64, data: [UInt8]) async throws -> Int {
         try writable()
         let f = try openFile(handle)
-        changedLocally(ino: f.ino)
-        noteWritten(f.ino)
+        let end = offset + UInt64(data.count)
+        let time = noteWritten(f.ino)
+        wroteLocally(ino: f.ino, end: end, at: time)
         guard let wb = writeBehind else {
-            try await share.write(f.fileId, offset: offset, data: data)
+            do { try await share.write(f.fileId, offset: offset, data: data) } catch {
+                changedLocally(ino: f.ino)
+                throw error
+            }
+            wroteLocally(ino: f.ino, end: end, at: time)
             return data.count
         }
         let id = try await wb.begin(ino: f.ino, handle: handle, offset: offset, count: data.count)
@@ -126,8 +131,12 @@ extension Filesystem {
             var failure: Error?
             do { try await share.write(f.fileId, offset: offset, data: data) } catch { failure = error }
             // Before the write counts as landed: what is asked of the file once it settles must
-            // not be taken for older than this write.
-            self.changedLocally(ino: f.ino)
+            // not be taken for older than this write; a write that failed leaves nothing known.
+            if failure == nil {
+                self.wroteLocally(ino: f.ino, end: end, at: time)
+            } else {
+                self.changedLocally(ino: f.ino)
+            }
             await wb.end(id, error: failure)
         }
         return data.count
@@ -419,6 +428,7 @@ extension Filesystem {
             written.withLock { $0.overlay(&known) }
             return known
         }
+        if let kept = keptForClose(ino, changes) { return kept }
         willChange(p)
         // Writes behind land first, so the answer is asked after every change but this one.
         await writeBehind?.settle(ino: ino)
@@ -439,6 +449,30 @@ extension Filesystem {
         // ask nothing more), unless something else changed the file meanwhile.
         changedLocally(p, answered: a, stamp: stamp)
         return a
+    }
+
+    /// Times alone (futimens, utimensat: tar, cp -p, rsync) on a file this mount has open for
+    /// writing: kept for the CLOSE of its last writing handle to set (WrittenFiles), in the
+    /// compound that CLOSE goes in, and answered from the attributes the server gave within the
+    /// timeout with the new times. Nil when they go to the server now.
+    private func keptForClose(_ ino: UInt64, _ changes: AttributeChanges) -> Attributes? {
+        guard changes.size == nil, changes.mode == nil, changes.uid == nil, changes.gid == nil,
+              changes.atime != nil || changes.mtime != nil, !options.readOnly,
+              var known = freshAttributes(ino) else { return nil }
+        // Checked and kept under the handles' lock: a release that takes the last writing
+        // handle away either comes after and sets them, or before and they go now.
+        let kept = handles.withLock { h -> Bool in
+            guard h.files.values.contains(where: { $0.ino == ino && $0.writable }) else { return false }
+            return written.withLock { w in
+                guard w.canKeep(ino) else { return false }
+                w.set(ino, atime: changes.atime, mtime: changes.mtime)
+                return true
+            }
+        }
+        guard kept else { return nil }
+        noteChanged(ino)
+        written.withLock { $0.overlay(&known) }
+        return known
     }
 
     /// The attributes to answer with when `changes` would change nothing the server keeps:

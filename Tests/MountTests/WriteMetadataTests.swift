@@ -108,12 +108,25 @@ final class WriteMetadataTests: ReadWriteTestCase {
             """)
     }
 
-    /// Times set while the file is still open after writes (cp -p and cp -a call futimens on
-    /// the new file before close) survive the close, on the server and after a remount.
+    /// Times set while the file is still open after writes (cp -p, cp -a and tar call futimens
+    /// on the new file before close; the mount keeps them for the close) show at once, and
+    /// survive the close, to the 100 ns SMB keeps, on the server and after a remount. A write
+    /// after them moves the mtime on again.
     func testTimesSetWhileOpenSurviveClose() throws {
         let r = python(#"""
             import os, sys
             d = sys.argv[1]
+            fd = os.open(d + "/shown", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.write(fd, b"w" * 10)
+            os.utime(fd, ns=(1_100_000_000_123_456_700, 1_200_000_000_987_654_300))
+            st, fst = os.stat(d + "/shown"), os.fstat(fd)
+            print(st.st_atime_ns, st.st_mtime_ns, fst.st_atime_ns, fst.st_mtime_ns, st.st_size)
+            os.close(fd)
+            fd = os.open(d + "/then-written", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.write(fd, b"z")
+            os.utime(fd, (1000000000, 1000000000))
+            os.write(fd, b"z")
+            os.close(fd)
             fd = os.open(d + "/futimens", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             os.write(fd, b"x" * 100000)
             os.utime(fd, (1000000000, 1000000000))
@@ -124,6 +137,14 @@ final class WriteMetadataTests: ReadWriteTestCase {
             os.close(fd)
             """#, mdir)
         XCTAssertEqual(r.status, 0, r.summary)
+        XCTAssertEqual(r.stdout, "1100000000123456700 1200000000987654300 1100000000123456700 1200000000987654300 10\n",
+                       "atime and mtime through the mount while still open")
+        XCTAssertEqual(stat("%.9X %.9Y %s", sdir + "/shown"), "1100000000.123456700 1200000000.987654300 10",
+                       "atime and mtime on the server after close")
+        let now = Int(Date().timeIntervalSince1970)
+        XCTAssertLessThanOrEqual(abs((Int(stat("%Y", sdir + "/then-written")) ?? 0) - now), 5,
+                                 "a write after futimens: the server's mtime is not about now")
+        XCTAssertEqual(stat("%Y", mdir + "/then-written"), stat("%Y", sdir + "/then-written"))
         let local = makeDir("cp-p") + "/old"
         XCTAssertEqual(sh(#"head -c 50000 /dev/urandom > "$1" && touch -d @1000000000 "$1""#, local).status, 0)
         let cp = runCmd(["cp", "-p", local, mdir + "/cp-p"])
@@ -135,6 +156,8 @@ final class WriteMetadataTests: ReadWriteTestCase {
         for name in ["futimens", "by-path", "cp-p"] {
             XCTAssertEqual(stat("%Y", mdir + "/" + name), "1000000000", "\(name): mtime after a remount")
         }
+        XCTAssertEqual(stat("%.9X %.9Y", mdir + "/shown"), "1100000000.123456700 1200000000.987654300",
+                       "atime and mtime after a remount")
     }
 
     /// Writing through the mount moves the mtime to now (on both sides).

@@ -31,12 +31,43 @@ final class WrittenFilesTests: XCTestCase {
         var c = attributes(ino: 8, mtime: 100, ctime: 100)
         w.overlay(&c)
         XCTAssertEqual(c.mtime.rawValue, 100)
-        XCTAssertEqual(w.time(of: 7)?.rawValue, 500)
+        XCTAssertEqual(times(w.closing(7)), [nil, 500, 500], "the close sets the write's time as last-write and change")
         w.timeSettled(7)
         var d = attributes(ino: 7, mtime: 100, ctime: 100)
         w.overlay(&d)
         XCTAssertEqual(d.mtime.rawValue, 100)
-        XCTAssertNil(w.time(of: 7))
+        XCTAssertNil(w.closing(7))
+    }
+
+    /// (lastAccess, lastWrite, change) of a FileBasicInformation set, raw.
+    func times(_ info: FileSetInformation?) -> [UInt64?]? {
+        guard case .basic(nil, let a, let w, let c, nil)? = info else { return nil }
+        return [a?.rawValue, w?.rawValue, c?.rawValue]
+    }
+
+    /// Times set while the file is open for writing (tar's futimens) are shown at once, older
+    /// than the server's or not, and set by the close instead of the write's time; a write
+    /// after them moves the mtime on again, the atime set stays.
+    func testTimesSetWhileOpenGoWithTheClose() {
+        var w = WrittenFiles()
+        w.wrote(7, at: FileTime(rawValue: 500))
+        w.set(7, atime: FileTime(rawValue: 20), mtime: FileTime(rawValue: 30))
+        var a = attributes(ino: 7, mtime: 400, ctime: 400)
+        w.overlay(&a)
+        XCTAssertEqual([a.atime.rawValue, a.mtime.rawValue], [20, 30], "times older than the server's are shown")
+        XCTAssertEqual(times(w.closing(7)), [20, 30, nil], "an explicit mtime leaves the change time to the server")
+        w.set(7, atime: nil, mtime: FileTime(rawValue: 40))
+        XCTAssertEqual(times(w.closing(7)), [20, 40, nil], "a second set replaces only what it names")
+        w.wrote(7, at: FileTime(rawValue: 600))
+        XCTAssertEqual(times(w.closing(7)), [20, 600, 600], "a write after the set moves the mtime on")
+        var b = attributes(ino: 7, mtime: 400, ctime: 400)
+        w.overlay(&b)
+        XCTAssertEqual([b.atime.rawValue, b.mtime.rawValue], [20, 600])
+        w.timeSettled(7)
+        XCTAssertNil(w.closing(7))
+        var c = attributes(ino: 7, mtime: 400, ctime: 400)
+        w.overlay(&c)
+        XCTAssertEqual([c.atime.rawValue, c.mtime.rawValue], [1, 400], "settled: the server's times again")
     }
 
     func testAFlushIsOwedUntilDone() {
