@@ -8,9 +8,11 @@ moment it starts waiting on the network. Requests sent while others are in fligh
 ECHO (keep-alive) and CANCEL (no response) are left out of the waiting. Encrypted frames
 (transform header) cannot be read and are counted apart.
 """
+import collections
 import socket
 import struct
 import threading
+import time
 
 COMMANDS = ["NEGOTIATE", "SESSION_SETUP", "LOGOFF", "TREE_CONNECT", "TREE_DISCONNECT", "CREATE", "CLOSE",
             "FLUSH", "READ", "WRITE", "LOCK", "IOCTL", "CANCEL", "ECHO", "QUERY_DIRECTORY", "CHANGE_NOTIFY",
@@ -95,10 +97,13 @@ class HeaderStream:
 
 class Relay:
     """Listens on (host, port) and relays every connection to (server, server_port), counting.
-    Each direction of each connection has its own thread: one side slow to read never stops
-    the other direction."""
+    Each direction of each connection has its own threads: one side slow to read never stops
+    the other direction. `delay` (seconds, each way) holds every byte back that long without
+    limiting the rate: on loopback a client that is slower than the server would otherwise
+    find it idle before each request, and its pipelining would not show in the count."""
 
-    def __init__(self, host, port, server, server_port=445):
+    def __init__(self, host, port, server, server_port=445, delay=0.0):
+        self.delay = delay
         self.counts = Counts()
         self.lock = threading.Lock()
         self.waiting = set()           # (connection, MessageId) of requests without a final response
@@ -165,6 +170,10 @@ class Relay:
             threading.Thread(target=self.pump, args=(upstream, client, down), daemon=True).start()
 
     def pump(self, source, sink, stream):
+        queue = collections.deque()
+        ready = threading.Condition()
+        sender = threading.Thread(target=self.send, args=(sink, queue, ready), daemon=True)
+        sender.start()
         try:
             while True:
                 data = source.recv(1 << 20)
@@ -172,11 +181,35 @@ class Relay:
                     break
                 with self.lock:
                     stream.feed(data)
-                sink.sendall(data)
+                with ready:
+                    queue.append((time.monotonic() + self.delay, data))
+                    ready.notify()
         except OSError:
             pass
+        with ready:
+            queue.append((0.0, None))
+            ready.notify()
+        sender.join()
         for s in (source, sink):
             try:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+    @staticmethod
+    def send(sink, queue, ready):
+        """Sends what `pump` read, each piece once its delay has passed, in order."""
+        while True:
+            with ready:
+                while not queue:
+                    ready.wait()
+                due, data = queue.popleft()
+            if data is None:
+                return
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                sink.sendall(data)
+            except OSError:
+                return
