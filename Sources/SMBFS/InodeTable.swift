@@ -1,3 +1,5 @@
+import SMBProtocol
+
 /// Inode numbers and the kernel's lookup counts. An inode's number is the server's file id
 /// when that is usable, so a file keeps its number for the life of the mount even after the
 /// kernel forgets it; otherwise a number is made up from a range the server does not use.
@@ -155,6 +157,16 @@ struct InodeTable: Sendable {
     }
 
     var count: Int { nodes.count }
+
+    /// A write here reached `end` at `time`: the attributes known show it (answered while the
+    /// server is unreachable, as the fresh ones are while it is not).
+    mutating func wrote(_ ino: UInt64, end: UInt64, time: FileTime) {
+        guard var a = nodes[ino]?.attributes else { return }
+        a.size = max(a.size, end)
+        if time.rawValue > a.mtime.rawValue { a.mtime = time }
+        if time.rawValue > a.ctime.rawValue { a.ctime = time }
+        nodes[ino]?.attributes = a
+    }
 
     func mayHoldPages(_ ino: UInt64) -> Bool { nodes[ino]?.pagesGiven ?? false }
 

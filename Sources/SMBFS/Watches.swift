@@ -110,6 +110,7 @@ extension Filesystem {
     /// The open file `ino` was written to, up to `end`, at `time` (FreshAttributes.wrote).
     func wroteLocally(ino: UInt64, end: UInt64, at time: FileTime) {
         fresh.withLock { $0.wrote(ino, end: end, time: time) }
+        inodes.withLock { $0.wrote(ino, end: end, time: time) }
         dropReadAhead(ino: ino)
         if let p = try? path(of: ino) {
             let (dir, name) = Self.split(p)

@@ -52,8 +52,9 @@ extension Filesystem {
     /// unusable to the very user who made it.
     func given(_ entry: Entry, parent: UInt64, _ c: Creation) async -> Entry {
         guard modesFromSecurity, let p = try? child(parent, entry.name) else { return entry }
+        // Always set: the entry's mode is the mount's default, not the DACL the file inherited
+        // (in a directory of mode 777 a new file would keep 777 where 644 was asked for).
         let other = c.uid != options.ownership.uid
-        if !other && entry.attributes.permissions == c.mode & 0o777 { return entry }
         let stamp = freshStamp
         var e = entry
         do {

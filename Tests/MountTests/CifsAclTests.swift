@@ -73,8 +73,10 @@ print(len(bad), " ".join(bad[:10]))
         XCTAssertEqual(sh(#"mkdir "$1/d750" && chmod 750 "$1/d750" && mkdir "$1/d701" && chmod 701 "$1/d701""#, a).status, 0)
         // Made with a mode and a umask: open(O_CREAT) and mkdir.
         XCTAssertEqual(sh(#"umask 027 && : > "$1/new" && mkdir "$1/newdir" && umask 077 && install -m 0640 /dev/null "$1/installed""#, a).status, 0)
-        let names = modes.map(\.0) + ["d750", "d701", "new", "newdir", "installed"]
-        let want = modes.map { String(Int($0.1, radix: 8)!, radix: 8) } + ["750", "701", "640", "750", "640"]
+        // The mount's default modes asked for in a directory whose DACL gives 777 to all it holds.
+        XCTAssertEqual(sh(#"umask 022 && mkdir "$1/wide" && chmod 777 "$1/wide" && : > "$1/wide/f644" && mkdir "$1/wide/d755""#, a).status, 0)
+        let names = modes.map(\.0) + ["d750", "d701", "new", "newdir", "installed", "wide/f644", "wide/d755"]
+        let want = modes.map { String(Int($0.1, radix: 8)!, radix: 8) } + ["750", "701", "640", "750", "640", "644", "755"]
         XCTAssertEqual(stats("%a", names.map { b + "/" + $0 }), want)
         unmount(mnt)
         unmount(other)
