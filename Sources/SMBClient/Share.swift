@@ -60,6 +60,13 @@ public final class Share: Sendable {
         link.record(fileId)?.durable?.leaseState.contains(.readCaching) ?? false
     }
 
+    /// Whether the open holds a lease with handle caching: another client's conflicting open,
+    /// rename or delete breaks it first, so the open may outlive its last user a while
+    /// (MS-SMB2 2.2.13.2.8, 3.3.4.7).
+    public func cachesHandle(_ fileId: FileId) -> Bool {
+        link.record(fileId)?.durable?.leaseState.contains(.handleCaching) ?? false
+    }
+
     /// Whether requests on this share are signed and responses verified.
     public var isSigned: Bool { signingAlgorithm != nil }
 

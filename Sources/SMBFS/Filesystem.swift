@@ -18,6 +18,9 @@ public final class Filesystem: Sendable {
         public var readOnly = false
         /// How long the kernel may cache attributes and entries (`actimeo=`).
         public var attributeTimeout: Double = 1.0
+        /// How long a read-only open is kept after its close for the file to be opened again
+        /// (`closetimeo=`, DeferredCloses.swift); zero closes at once.
+        public var closeTimeout: Duration = .zero
         /// `ignore_chown`: chown to other owners succeeds and changes nothing (default: EPERM).
         public var ignoreChown = false
         /// `nobrl`: byte-range locks stay local to this machine (not sent to the server).
@@ -96,6 +99,8 @@ public final class Filesystem: Sendable {
     let readingAhead = Atomic<Int>(0)
     /// Sequential reads by file handle, and the bytes they read ahead (FileReadAhead.swift).
     let readStreams = Locked<[UInt64: ReadStream]>([:])
+    /// Read-only opens kept after their close (DeferredCloses.swift).
+    let deferred = Locked(DeferredCloses())
     /// What opens for reading read with their CREATE, by handle (OpeningRead.swift).
     let openingReads = Locked<[UInt64: OpeningRead]>([:])
     let readAheadBytes = Atomic<Int>(0)
@@ -173,6 +178,7 @@ public final class Filesystem: Sendable {
     /// A lease break (MS-SMB2 3.2.5.19.2): writes behind land before write caching is given
     /// up, and the kernel's pages go when read caching is, so the next read asks the server.
     func leaseBroken(_ ids: [FileId], to state: LeaseState) async {
+        if !state.contains(.readCaching) || !state.contains(.handleCaching) { await closeDeferred(ids) }
         let inos = handles.withLock { h in Set(h.files.values.filter { ids.contains($0.fileId) }.map(\.ino)) }
         for ino in inos {
             if !state.contains(.writeCaching) { await writeBehind?.settle(ino: ino) }
@@ -567,6 +573,13 @@ public final class Filesystem: Sendable {
     /// open(2): the handle, and whether the kernel may keep the pages it cached of the file.
     public func open(_ ino: UInt64, flags: OpenFlags) async throws -> (handle: UInt64, keepCache: Bool) {
         if (flags.write || flags.truncate) && options.readOnly { throw FSError(EROFS) }
+        if !flags.write && !flags.truncate, let fid = reuseDeferred(ino: ino) {
+            // Kept under a read and handle lease since its close: the file has not changed,
+            // so the kernel's pages stay.
+            CacheCounters.bump(counters.openHits)
+            return (addFileHandle(fid, ino: ino, writable: false), options.attributeTimeout > 0)
+        }
+        CacheCounters.bump(counters.opens)
         let p = try path(of: ino)
         let ask = openingReadLength(ino: ino, flags: flags)
         let c: CreateResponse
@@ -647,7 +660,8 @@ public final class Filesystem: Sendable {
             return (f, f.writable && !h.files.values.contains { $0.ino == f.ino && $0.writable })
         }) else { return }
         // Closing the handle releases its locks on the server (MS-SMB2 3.3.5.10).
-        forgetLocks(handle: handle)
+        let hadLocks = forgetLocks(handle: handle)
+        if deferClose(f, hadLocks: hadLocks) { return }
         do {
             // The time of the last write here, or times set while open, go to the server with
             // the close (WrittenFiles).
@@ -692,6 +706,7 @@ public final class Filesystem: Sendable {
         // not overtake them (SIGTERM or unmount while a copy runs).
         await writeBehind?.settleAll()
         await stopAllWatches()
+        await closeDeferred(under: "")
         let open = handles.withLock { h -> [OpenFile] in
             let f = Array(h.files.values)
             h.files.removeAll()

@@ -93,7 +93,7 @@ extension Filesystem {
 
     private func releaseOverlap(fid: FileId, handle: UInt64, owner: UInt64, start: UInt64, end: UInt64) async throws {
         let overlapping = locks.withLock { l -> [HeldLock] in
-            let held = l[handle, default: []]
+            guard let held = l[handle] else { return [] }
             let hit = held.filter { $0.owner == owner && $0.start <= end && start <= $0.end }
             l[handle] = held.filter { !hit.contains($0) }
             return hit
@@ -112,7 +112,10 @@ extension Filesystem {
         }
     }
 
-    func forgetLocks(handle: UInt64) {
-        _ = locks.withLock { $0.removeValue(forKey: handle) }
+    /// Forgets the handle's locks; whether it ever took one (its entry stays, emptied, when
+    /// they are released).
+    @discardableResult
+    func forgetLocks(handle: UInt64) -> Bool {
+        locks.withLock { $0.removeValue(forKey: handle) } != nil
     }
 }

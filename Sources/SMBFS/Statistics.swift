@@ -13,6 +13,8 @@ final class CacheCounters: Sendable {
     let lookupFetches = Atomic<Int>(0)
     let readAheadHits = Atomic<Int>(0)
     let reads = Atomic<Int>(0)
+    let openHits = Atomic<Int>(0)
+    let opens = Atomic<Int>(0)
 
     static func bump(_ a: borrowing Atomic<Int>) { a.add(1, ordering: .relaxed) }
 }
@@ -32,7 +34,8 @@ public struct FilesystemStatus: Sendable, Codable, Equatable {
     public var inodes: Int
     public var writeBehindBytes: Int
     public var readAheadBytes: Int
-    /// By kind: attributes, listings, lookups, reads (read ahead or not).
+    /// By kind: attributes, listings, lookups, reads (read ahead or not), opens (an open kept
+    /// after its close taken back, or a CREATE).
     public var cache: [String: Cache]
     /// Where the modes and owners shown come from.
     public var modes: String
@@ -54,7 +57,8 @@ extension Filesystem {
             cache: ["attributes": cache(c.attributeHits, c.attributeFetches),
                     "listings": cache(c.listingHits, c.listingReads),
                     "lookups": cache(c.lookupHits, c.lookupFetches),
-                    "reads": cache(c.readAheadHits, c.reads)],
+                    "reads": cache(c.readAheadHits, c.reads),
+                    "opens": cache(c.openHits, c.opens)],
             modes: options.ownership.source, permissions: options.checkPermissions ? "kernel" : "server")
     }
 }

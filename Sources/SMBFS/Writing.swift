@@ -222,6 +222,8 @@ extension Filesystem {
         try Self.checkLength(p)
         willChange(p)
         let ino = knownIno(dir, name)
+        // Kept open here, the file would stay on the server (delete pending) until closed.
+        await closeDeferred(under: p)
         do {
             try await remove(p, in: dir)
             inodes.withLock { $0.unlinked(ino, path: p) }
@@ -264,6 +266,7 @@ extension Filesystem {
         willChange(p)
         // A watch's open would keep the directory in existence (delete pending) until closed.
         await stopWatches(under: p)
+        await closeDeferred(under: p)
         await settleReads(under: p)
         do {
             try await delete(path: p, directory: true)
@@ -314,8 +317,10 @@ extension Filesystem {
         // Listings below a directory that moves are kept under its old path: all go.
         let file = inodes.withLock { $0.attributes(atPath: from) }.map { $0.kind != .directory } ?? false
         // The server refuses to rename a directory with handles open below it, this client's
-        // watches included.
+        // watches and opens kept after close included; and to replace a file open here.
         await stopWatches(under: from)
+        await closeDeferred(under: from)
+        await closeDeferred(under: to)
         await settleReads(under: from)
         do {
             if isCaseOnly(from, to) {

@@ -79,6 +79,8 @@ struct MountOptions {
     /// `cache=`: strict (default), loose (longer attribute caching), none (every call asks the server).
     var cache = "strict"
     var attributeTimeout: Double { attributeTimeoutOption ?? (cache == "none" ? 0 : cache == "loose" ? 30 : 1) }
+    /// `closetimeo=`: seconds a read-only open is kept after its close (0, the default: none).
+    var closeTimeout: Double = 0
     /// Write-behind bytes in flight; none with cache=none.
     var writeBehindBytes: Int { cache == "none" ? 0 : 32 << 20 }
     /// `rasize=`, when given; otherwise 8 MiB, none with cache=none.
@@ -366,6 +368,11 @@ struct MountOptions {
         case "actimeo":
             guard let t = Double(try need()), t >= 0, t <= 86400 else { throw UsageError("bad actimeo \"\(value ?? "")\": expected seconds") }
             attributeTimeoutOption = t
+        case "closetimeo":
+            guard let t = Double(try need()), t >= 0, t <= 60 else {
+                throw UsageError("bad closetimeo \"\(value ?? "")\": expected seconds from 0 to 60")
+            }
+            closeTimeout = t
         case "sec":
             switch try need() {
             case "ntlmssp", "ntlmsspi", "ntlmv2", "ntlmv2i": kerberos = false

@@ -108,6 +108,7 @@ struct SMB3FS {
             ownership.idsFromSID = options.idsFromSID
             var o = Filesystem.Options(ownership: ownership, rootPath: options.path)
             o.attributeTimeout = options.attributeTimeout
+            o.closeTimeout = .milliseconds(Int(options.closeTimeout * 1000))
             o.writeBehindBytes = options.writeBehindBytes
             o.readAheadBytes = options.readAheadBytes
             o.watchDirectories = options.notify

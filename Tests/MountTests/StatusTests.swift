@@ -27,7 +27,7 @@ final class StatusTests: MountTestCase {
         XCTAssertEqual((share["channels"] as? [[String: Any]])?.first?["state"] as? String, "up")
         let cache = o["cache"] as? [String: [String: Int]] ?? [:]
         XCTAssertGreaterThanOrEqual(cache["listings"]?["misses"] ?? 0, 1, "\(cache)")
-        XCTAssertEqual(Set(cache.keys), ["attributes", "listings", "lookups", "reads"])
+        XCTAssertEqual(Set(cache.keys), ["attributes", "listings", "lookups", "reads", "opens"])
         try? FileManager.default.removeItem(atPath: env.sharePath + "/" + name)
     }
 
