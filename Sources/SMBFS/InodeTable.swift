@@ -34,6 +34,11 @@ struct InodeTable: Sendable {
     /// (directory listings); any inode not here has one link as far as is known.
     private var links: [UInt64: UInt32] = [:]
     static let linksLimit = 65_536
+    /// Nodes known per parent directory path, and those known under other names too: a rename
+    /// of a path with nothing known below it moves one node, not a scan of them all (a mount
+    /// that has walked a million files renames as fast as a fresh one).
+    private var children: [String: Int] = [:]
+    private var linked: Set<UInt64> = []
 
     init(rootPath: String) {
         nodes[Self.rootIno] = Node(path: rootPath, lookups: 1)
@@ -42,9 +47,32 @@ struct InodeTable: Sendable {
 
     /// Gives a node (new or known) its path, keeping the reverse index.
     private mutating func place(_ ino: UInt64, _ node: Node) {
-        if let old = nodes[ino]?.path, old != node.path, byPath[old] == ino { byPath[old] = nil }
+        let old = nodes[ino]?.path
+        if let old, old != node.path, byPath[old] == ino { byPath[old] = nil }
+        if old != node.path {
+            if let old { counted(old, -1) }
+            counted(node.path, 1)
+        }
         nodes[ino] = node
         byPath[node.path] = ino
+        if node.otherPaths.isEmpty { linked.remove(ino) } else { linked.insert(ino) }
+    }
+
+    private static func parent(_ path: String) -> String {
+        path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
+    }
+
+    private mutating func counted(_ path: String, _ delta: Int) {
+        let dir = Self.parent(path)
+        let n = (children[dir] ?? 0) + delta
+        children[dir] = n > 0 ? n : nil
+    }
+
+    private mutating func remove(_ ino: UInt64) {
+        guard let n = nodes.removeValue(forKey: ino) else { return }
+        if byPath[n.path] == ino { byPath[n.path] = nil }
+        counted(n.path, -1)
+        linked.remove(ino)
     }
 
     func path(of ino: UInt64) -> String? { nodes[ino]?.path }
@@ -81,10 +109,8 @@ struct InodeTable: Sendable {
         n.otherPaths.removeAll { $0 == path }
         if n.path == path, let other = n.otherPaths.popLast() {
             n.path = other
-            place(ino, n)
-        } else {
-            nodes[ino] = n
         }
+        place(ino, n)
     }
 
     mutating func setAttributes(_ a: Attributes) {
@@ -129,8 +155,7 @@ struct InodeTable: Sendable {
     mutating func forget(_ ino: UInt64, count: UInt64) {
         guard ino != Self.rootIno, let n = nodes[ino] else { return }
         if n.lookups <= count {
-            nodes[ino] = nil
-            if byPath[n.path] == ino { byPath[n.path] = nil }
+            remove(ino)
         } else {
             nodes[ino]?.lookups = n.lookups - count
         }
@@ -144,11 +169,24 @@ struct InodeTable: Sendable {
             if p.hasPrefix(prefix) { return to + "/" + p.dropFirst(prefix.count) }
             return nil
         }
+        // Nothing known below `from` (the kernel holds a directory while it holds anything in
+        // it): only the node at `from` moves.
+        let moving: [(UInt64, String, String)]
+        if children[from] != nil {
+            moving = nodes.compactMap { ino, n in moved(n.path).map { (ino, n.path, $0) } }
+        } else {
+            moving = byPath[from].map { [($0, from, to)] } ?? []
+        }
         // Two passes, so a node moved onto a path another node leaves is not removed by it.
-        let moving = nodes.compactMap { ino, n in moved(n.path).map { (ino, n.path, $0) } }
         for (ino, old, _) in moving where byPath[old] == ino { byPath[old] = nil }
-        for (ino, _, new) in moving { nodes[ino]?.path = new; byPath[new] = ino }
-        for (ino, n) in nodes where n.otherPaths.contains(where: { moved($0) != nil }) {
+        for (ino, old, new) in moving {
+            nodes[ino]?.path = new
+            byPath[new] = ino
+            counted(old, -1)
+            counted(new, 1)
+        }
+        for ino in linked {
+            guard let n = nodes[ino], n.otherPaths.contains(where: { moved($0) != nil }) else { continue }
             nodes[ino]?.otherPaths = n.otherPaths.map { moved($0) ?? $0 }
         }
         for (p, n) in synthetic {

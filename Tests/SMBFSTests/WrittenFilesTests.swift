@@ -98,6 +98,35 @@ final class WrittenFilesTests: XCTestCase {
         XCTAssertEqual(t.links(of: 5, known: nil), 1, "a removal of an unknown inode keeps no counts")
     }
 
+    /// A rename moves what is known at and below the old path: a directory with its whole known
+    /// tree, a file alone, a directory whose entries the kernel forgot alone; other directories
+    /// sharing a prefix of the name stay.
+    func testRenameMovesWhatIsKnownBelow() {
+        var t = InodeTable(rootPath: "")
+        var ino: UInt64 = 100
+        func add(_ p: String) -> UInt64 {
+            ino += 1
+            t.remember(ino, path: p)
+            return ino
+        }
+        let d = add("d"), sub = add("d/sub"), f = add("d/sub/f"), g = add("d/g"), dd = add("dd"), other = add("dd/x")
+        t.rename(from: "d", to: "e")
+        XCTAssertEqual([d, sub, f, g].map { t.path(of: $0) }, ["e", "e/sub", "e/sub/f", "e/g"])
+        XCTAssertEqual([dd, other].map { t.path(of: $0) }, ["dd", "dd/x"], "a sibling sharing the prefix moved")
+        XCTAssertNil(t.ino(atPath: "d/sub/f"))
+        t.rename(from: "e/sub/f", to: "e/f2")
+        XCTAssertEqual(t.path(of: f), "e/f2")
+        XCTAssertEqual(t.ino(atPath: "e/f2"), f)
+        // The kernel forgets what was below e/sub: the directory then moves alone, and what is
+        // remembered below its new name later is found there.
+        t.forget(f, count: 1)
+        t.rename(from: "e/sub", to: "e/sub2")
+        XCTAssertEqual(t.path(of: sub), "e/sub2")
+        let h = add("e/sub2/h")
+        t.rename(from: "e", to: "top")
+        XCTAssertEqual([d, sub, h, g].map { t.path(of: $0) }, ["top", "top/sub2", "top/sub2/h", "top/g"])
+    }
+
     /// A file seen under a second name (a hard link, the server counting two links) lives on
     /// under the first when the second is removed; a name seen with one link replaces the old.
     func testAnInodeLivesOnUnderItsOtherNames() {
