@@ -105,8 +105,6 @@ extension Filesystem {
     /// else one READ (or several for more than MaxReadSize). The bytes come in pieces, in
     /// order, as they lie in the responses.
     public func readPieces(handle: UInt64, offset: UInt64, size: Int) async throws -> [ArraySlice<UInt8>] {
-        let f = try openFile(handle)
-        if !options.directIO { inodes.withLock { $0.pagesGiven(f.ino, true) } }
         if let data = readFromOpening(handle: handle, offset: offset, size: size) {
             CacheCounters.bump(counters.readAheadHits)
             return [data]

@@ -602,8 +602,9 @@ public final class Filesystem: Sendable {
         } ?? false
         if known != nil && !unchanged { invalidate(ino, .attributes) }
         let keep = unchanged && !flags.truncate && options.attributeTimeout > 0
-        // Opened without FOPEN_KEEP_CACHE, the kernel drops the file's pages.
-        if !keep { inodes.withLock { $0.pagesGiven(ino, false) } }
+        // Its reads fill the kernel's pages from now on (once per open, not per read: the
+        // inode table's lock is shared by every request).
+        if !options.directIO { inodes.withLock { $0.pagesGiven(ino, true) } }
         let handle = addFileHandle(c.fileId, ino: ino, writable: flags.write)
         keepOpeningRead(handle: handle, ino: ino, data: head, asked: ask, at: .now)
         return (handle, keep)

@@ -12,8 +12,8 @@ struct InodeTable: Sendable {
         /// The file's other names (hard links) seen here, newest last: when `path` is unlinked,
         /// the inode lives on under one of them.
         var otherPaths: [String] = []
-        /// Reads of it were answered since the kernel last dropped its pages: they may still
-        /// hold the file (and answer reads without this mount asking).
+        /// Opened since the kernel last dropped its pages: they may still hold the file (and
+        /// answer reads without this mount asking).
         var pagesGiven = false
     }
 
@@ -208,7 +208,7 @@ struct InodeTable: Sendable {
 
     func mayHoldPages(_ ino: UInt64) -> Bool { nodes[ino]?.pagesGiven ?? false }
 
-    /// Reads of `ino` were answered (true), or the kernel dropped its pages (false).
+    /// `ino` was opened, its reads to fill pages (true), or the kernel dropped them (false).
     mutating func pagesGiven(_ ino: UInt64, _ given: Bool) {
         if nodes[ino]?.pagesGiven != given { nodes[ino]?.pagesGiven = given }
     }
