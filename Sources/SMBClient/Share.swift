@@ -172,17 +172,34 @@ public final class Share: Sendable {
                       posixPath: Bool, firstRead: Int) async throws -> (CreateResponse, ArraySlice<UInt8>?) {
         let names = self.names
         return try await link.perform { b in
-            let ask = durable ? ShareConnection.Durable.request(writing: access.contains(.writeData)) : nil
-            var (resp, disk, granted, head) = try await ShareConnection.sendCreate(
-                on: b, path: path, access: access, disposition: disposition, options: options, attributes: attributes,
-                shareAccess: shareAccess, names: posixPath ? nil : names, durable: ask, contexts: contexts,
-                firstRead: firstRead)
+            func send(_ ask: ShareConnection.Durable?) async throws -> (CreateResponse, [UInt8]?, ShareConnection.Durable?,
+                                                                        ArraySlice<UInt8>?) {
+                try await ShareConnection.sendCreate(
+                    on: b, path: path, access: access, disposition: disposition, options: options, attributes: attributes,
+                    shareAccess: shareAccess, names: posixPath ? nil : names, durable: ask, contexts: contexts,
+                    firstRead: firstRead)
+            }
+            let writing = access.contains(.writeData)
+            // A file already open here is opened again under its lease key: one lease for all
+            // of this client's opens of it, which then never break each other.
+            let key = durable ? self.link.leaseKey(for: path) : nil
+            var reply: (CreateResponse, [UInt8]?, ShareConnection.Durable?, ArraySlice<UInt8>?)
+            var replacing = false
+            do {
+                reply = try await send(durable ? .request(writing: writing, leaseKey: key) : nil)
+            } catch SMBError.status(.invalidParameter, .create) where key != nil {
+                // The key is another file's now (MS-SMB2 3.3.5.9.8: the name was renamed or
+                // replaced while open here): this file gets a key of its own.
+                reply = try await send(.request(writing: writing))
+                replacing = true
+            }
+            var (resp, disk, granted, head) = reply
             // Reclaiming reopens the same file, never creates one.
             var record = ShareConnection.OpenRecord(path: path, access: access, options: options, shareAccess: shareAccess,
                                                     diskFileId: disk, creationTime: resp.basics.creationTime,
                                                     serverId: resp.fileId, generation: b.generation)
             record.durable = granted
-            resp.fileId = self.link.register(record)
+            resp.fileId = self.link.register(record, replacing: replacing)
             return (resp, head)
         }
     }

@@ -36,9 +36,10 @@ final class ShareConnection: Sendable {
         /// The server granted durability (a DH2Q response came back).
         var granted = false
 
-        /// A fresh request: RWH for an open that writes, RH otherwise (2.2.13.2.8).
-        static func request(writing: Bool) -> Durable {
-            Durable(createGuid: Random.bytes(16), leaseKey: Random.bytes(16),
+        /// A fresh request: RWH for an open that writes, RH otherwise (2.2.13.2.8), under the
+        /// lease `key` the file already has here, or a new one.
+        static func request(writing: Bool, leaseKey key: [UInt8]? = nil) -> Durable {
+            Durable(createGuid: Random.bytes(16), leaseKey: key ?? Random.bytes(16),
                     leaseState: writing ? [.readCaching, .handleCaching, .writeCaching] : [.readCaching, .handleCaching])
         }
     }
@@ -57,6 +58,14 @@ final class ShareConnection: Sendable {
         var durable: Durable?
         /// Byte-range locks held through this open, taken again when it is reopened by path.
         var locks: [LockElement] = []
+        /// The lease key this open counts under in `State.leaseKeys` (fixed at register).
+        var indexedKey: [UInt8]?
+    }
+
+    /// The lease key the live opens of one path share, and how many there are.
+    struct LeaseUse: Sendable {
+        var key: [UInt8]
+        var opens: Int
     }
 
     struct State: Sendable {
@@ -75,6 +84,9 @@ final class ShareConnection: Sendable {
         var closed = false
         var opens: [FileId: OpenRecord] = [:]
         var nextOpen: UInt64 = 1
+        /// One lease key per file while it is open here (MS-SMB2 3.2.4.3.8: opens of one file
+        /// under one key share one lease, so this client's own opens never break each other's).
+        var leaseKeys: [String: LeaseUse] = [:]
         var reclaims = ReclaimCounts()
         var reclaiming: [FileId: (generation: UInt64, task: Task<FileId, Error>)] = [:]
         /// Re-authentications of the session that succeeded; a request that saw the session
@@ -555,21 +567,44 @@ final class ShareConnection: Sendable {
 
     // MARK: - opens
 
-    func register(_ r: OpenRecord) -> FileId {
+    /// Records an open. One that holds a lease makes its key the one later opens of the path
+    /// use; `replacing` a key the server refused for the path (the file under it was renamed or
+    /// replaced while open here).
+    func register(_ r: OpenRecord, replacing: Bool = false) -> FileId {
         state.withLock { s in
             let id = FileId(persistent: s.nextOpen, volatile: Self.clientIdTag)
             s.nextOpen += 1
+            var r = r
+            if let key = r.durable?.leaseKey {
+                if var use = s.leaseKeys[r.path], use.key == key {
+                    use.opens += 1
+                    s.leaseKeys[r.path] = use
+                    r.indexedKey = key
+                } else if s.leaseKeys[r.path] == nil || replacing {
+                    s.leaseKeys[r.path] = LeaseUse(key: key, opens: 1)
+                    r.indexedKey = key
+                }
+            }
             s.opens[id] = r
             return id
         }
+    }
+
+    /// The lease key of the file at `path` while this client has it open with a lease.
+    func leaseKey(for path: String) -> [UInt8]? {
+        state.withLock { $0.leaseKeys[path]?.key }
     }
 
     /// Forgets an open (so a reconnect never reclaims it); returns the binding and server FileId
     /// to CLOSE when it is still open on the current connection.
     func unregister(_ id: FileId) -> (Binding, FileId)? {
         state.withLock { s in
-            guard let r = s.opens.removeValue(forKey: id), !r.lost,
-                  let b = s.binding, r.generation == b.generation else { return nil }
+            guard let r = s.opens.removeValue(forKey: id) else { return nil }
+            if let key = r.indexedKey, var use = s.leaseKeys[r.path], use.key == key {
+                use.opens -= 1
+                s.leaseKeys[r.path] = use.opens > 0 ? use : nil
+            }
+            guard !r.lost, let b = s.binding, r.generation == b.generation else { return nil }
             return (b, r.serverId)
         }
     }
@@ -627,7 +662,9 @@ final class ShareConnection: Sendable {
                 state.withLock { $0.reclaims.durable += 1 }
                 return sid
             }
-            var fresh = r.durable.map { _ in Durable.request(writing: r.access.contains(.writeData)) }
+            // The old lease ended with the session; its key stays the file's, shared with the
+            // other opens of the file reclaimed the same way.
+            var fresh = r.durable.map { Durable.request(writing: r.access.contains(.writeData), leaseKey: $0.leaseKey) }
             let (resp, disk, granted) = try await Self.sendCreate(on: b, path: r.path, access: r.access, disposition: .open,
                                                                   options: r.options, attributes: [], shareAccess: r.shareAccess,
                                                                   names: names,

@@ -1,6 +1,7 @@
 // Durable handles v2 with leases (MS-SMB2 3.2.4.3.3, 3.2.4.4) against the main Samba's
 // [durable] share, and lease break acknowledgment (3.2.5.19.2).
 import Foundation
+import Locking
 @testable import SMBClient
 import SMBProtocol
 import XCTest
@@ -145,4 +146,58 @@ final class DurableHandleTests: XCTestCase {
         await a.disconnect()
         await b.disconnect()
     }
+
+    /// Every open of one file shares one lease key (MS-SMB2 3.2.4.3.8): a reader opening a file
+    /// this client holds open for writing breaks nothing, where a key per open would have
+    /// broken the writer's RWH lease and waited for the acknowledgment.
+    func testOpensOfOneFileShareOneLease() async throws {
+        let a = try await connect()
+        let broken = Locked(0)
+        a.onLeaseBreak { _, _ in broken.withLock { $0 += 1 } }
+        let w = try await a.create(path: dir + "/one", access: [.readData, .writeData, .synchronize],
+                                   disposition: .create, durable: true)
+        try await a.write(w.fileId, offset: 0, data: [7, 8, 9])
+        let r = try await a.create(path: dir + "/one", access: [.readData, .synchronize], durable: true)
+        let wKey = try XCTUnwrap(a.link.record(w.fileId)?.durable?.leaseKey, "writer has no lease")
+        XCTAssertEqual(a.link.record(r.fileId)?.durable?.leaseKey, wKey, "a second lease for one file")
+        XCTAssertEqual(broken.withLock { $0 }, 0, "the client's own opens broke each other's lease")
+        XCTAssertEqual(a.link.record(w.fileId)?.durable?.leaseState.contains(.writeCaching), true)
+        let seen = try await a.read(r.fileId, offset: 0, length: 3)
+        XCTAssertEqual(seen, [7, 8, 9])
+        // Another file has a lease of its own.
+        let o = try await a.create(path: dir + "/other", access: [.readData, .writeData, .synchronize],
+                                   disposition: .create, durable: true)
+        XCTAssertNotEqual(a.link.record(o.fileId)?.durable?.leaseKey, wKey)
+        try await a.close(o.fileId)
+        try await a.close(r.fileId)
+        try await a.close(w.fileId)
+        // All closed: the next open of the file starts a new lease.
+        let again = try await a.create(path: dir + "/one", access: [.readData, .synchronize], durable: true)
+        XCTAssertNotEqual(a.link.record(again.fileId)?.durable?.leaseKey, wKey)
+        try await a.close(again.fileId)
+        await a.disconnect()
+    }
+
+    /// A file renamed while open keeps its lease key; a new file created under the old name
+    /// cannot have that key (the server answers STATUS_INVALID_PARAMETER) and gets its own,
+    /// which later opens of that name then share.
+    func testNameReusedWhileTheOldFileIsOpenGetsItsOwnLease() async throws {
+        let a = try await connect()
+        let old = try await a.create(path: dir + "/name", access: [.readData, .writeData, .synchronize, .delete],
+                                     disposition: .create, durable: true)
+        let oldKey = try XCTUnwrap(a.link.record(old.fileId)?.durable?.leaseKey)
+        try await a.rename(old.fileId, to: dir + "/moved", replaceIfExists: false)
+        let new = try await a.create(path: dir + "/name", access: [.readData, .writeData, .synchronize],
+                                     disposition: .create, durable: true)
+        let newKey = try XCTUnwrap(a.link.record(new.fileId)?.durable?.leaseKey, "the new file got no lease")
+        XCTAssertNotEqual(newKey, oldKey)
+        try await a.write(new.fileId, offset: 0, data: [1])
+        let again = try await a.create(path: dir + "/name", access: [.readData, .synchronize], durable: true)
+        XCTAssertEqual(a.link.record(again.fileId)?.durable?.leaseKey, newKey)
+        let back = try await a.read(again.fileId, offset: 0, length: 1)
+        XCTAssertEqual(back, [1])
+        for f in [again, new, old] { try await a.close(f.fileId) }
+        await a.disconnect()
+    }
 }
+
