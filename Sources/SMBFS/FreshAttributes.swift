@@ -14,6 +14,13 @@ struct FreshAttributes: Sendable {
     /// Changes older than this are no longer told apart by inode.
     private var floor: UInt64 = 0
     static let limit = 32_768
+    /// Changes told apart by inode: past this many, all older ones count as one (`floor`), so
+    /// the table stays small however many files are changed; what it costs is an answer
+    /// that was in flight at that moment not being kept.
+    static let changeLimit = 4_096
+
+    /// Inodes whose last change is told apart (for tests: the table's size).
+    var changesTracked: Int { changed.count }
 
     /// What a question to the server sent now passes back to `keep`.
     var stamp: UInt64 { clock }
@@ -34,7 +41,7 @@ struct FreshAttributes: Sendable {
 
     private mutating func tick(_ ino: UInt64) {
         clock += 1
-        if changed[ino] == nil, changed.count >= Self.limit {
+        if changed[ino] == nil, changed.count >= Self.changeLimit {
             changed.removeAll()
             floor = clock
         }

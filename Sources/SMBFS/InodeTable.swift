@@ -102,15 +102,20 @@ struct InodeTable: Sendable {
     /// One name of `ino` was removed through this mount; nil: of an inode not known, whose
     /// count cannot be followed, so none is kept.
     /// `path`: the name removed. The inode then goes on under another name it is known by.
-    mutating func unlinked(_ ino: UInt64?, path: String) {
-        guard let ino else { links.removeAll(); return }
+    /// Returns whether that was the file's last name, as far as is known here (no other link
+    /// counted).
+    @discardableResult
+    mutating func unlinked(_ ino: UInt64?, path: String) -> Bool {
+        guard let ino else { links.removeAll(); return false }
+        let last = links[ino] == nil
         if let n = links[ino] { links[ino] = n > 2 ? n - 1 : nil }
-        guard var n = nodes[ino] else { return }
+        guard var n = nodes[ino] else { return last }
         n.otherPaths.removeAll { $0 == path }
         if n.path == path, let other = n.otherPaths.popLast() {
             n.path = other
         }
         place(ino, n)
+        return last
     }
 
     mutating func setAttributes(_ a: Attributes) {

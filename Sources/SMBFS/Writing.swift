@@ -225,10 +225,16 @@ extension Filesystem {
         // Kept open here, the file would stay on the server (delete pending) until closed.
         await closeDeferred(under: p)
         do {
-            try await remove(p, in: dir)
-            inodes.withLock { $0.unlinked(ino, path: p) }
-            // Its other names, if any, show one link less and a new ctime.
-            noteChanged(ino)
+            let open = try await remove(p, in: dir)
+            let last = inodes.withLock { $0.unlinked(ino, path: p) }
+            if let ino, last, !open {
+                // Gone from the server: what was noted of it here goes too (the tables stay
+                // as large as the files in use, not as all files ever removed).
+                written.withLock { $0.removed(ino) }
+            } else {
+                // Its other names, if any, show one link less and a new ctime.
+                noteChanged(ino)
+            }
             changedLocally(p, .removed)
         } catch {
             changedLocally(p, .modified)
@@ -236,7 +242,8 @@ extension Filesystem {
         }
     }
 
-    private func remove(_ p: String, in dir: String) async throws {
+    /// Returns whether the file was open here.
+    private func remove(_ p: String, in dir: String) async throws -> Bool {
         if openInode(at: p) != nil {
             // Open here: POSIX keeps the open descriptors working. Rename it out of the way (as NFS
             // clients do) so the name is free at once, then mark it delete-pending: the server
@@ -247,9 +254,10 @@ extension Filesystem {
                 try await self.share.setInfo(c.fileId, .disposition(deletePending: true))
             }
             renamed(from: p, to: hidden)
-            return
+            return true
         }
         try await delete(path: p, directory: false)
+        return false
     }
 
     /// Names of files unlinked while open; listings leave them out.

@@ -78,6 +78,17 @@ struct WrittenFiles: Sendable {
         explicit[ino] = nil
     }
 
+    /// Inodes something is noted of (for tests: the tables' size).
+    var inodesNoted: Int { Set(times.keys).union(explicit.keys).union(changes.keys).union(unflushed).count }
+
+    /// `ino` is gone from the server (its last name removed, no open left here): nothing of
+    /// it is left to show or flush.
+    mutating func removed(_ ino: UInt64) {
+        times[ino] = nil
+        explicit[ino] = nil
+        changes[ino] = nil
+        unflushed.remove(ino)
+    }
 
     func needsFlush(_ ino: UInt64) -> Bool { unflushed.contains(ino) }
 

@@ -53,4 +53,20 @@ final class FreshAttributesTests: XCTestCase {
         f.touch(3, time: FileTime(rawValue: 200))
         XCTAssertEqual(f.attributes(of: 3, now: t0, ttl: ttl)?.mtime.rawValue, 500, "moved back")
     }
+
+    /// However many files change, the table of changes stays bounded; an answer asked before
+    /// changes it no longer tells apart is not kept (never a stale answer for a changed file).
+    func testChangesOfManyFilesStayBoundedAndSafe() {
+        var f = FreshAttributes()
+        let t0 = ContinuousClock.now
+        let asked = f.stamp
+        f.forget(1)
+        for ino in UInt64(2)...UInt64(3 * FreshAttributes.changeLimit) { f.forget(ino) }
+        XCTAssertLessThanOrEqual(f.changesTracked, FreshAttributes.changeLimit)
+        f.keep(attributes(ino: 1, size: 10), at: t0, stamp: asked, now: t0, ttl: ttl)
+        XCTAssertNil(f.attributes(of: 1, now: t0, ttl: ttl), "an answer older than a folded change was kept")
+        let now = f.stamp
+        f.keep(attributes(ino: 1, size: 11), at: t0, stamp: now, now: t0, ttl: ttl)
+        XCTAssertEqual(f.attributes(of: 1, now: t0, ttl: ttl)?.size, 11)
+    }
 }

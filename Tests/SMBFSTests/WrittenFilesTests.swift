@@ -70,6 +70,27 @@ final class WrittenFilesTests: XCTestCase {
         XCTAssertEqual([c.atime.rawValue, c.mtime.rawValue], [1, 400], "settled: the server's times again")
     }
 
+    /// A file removed from the server leaves nothing noted: its times, explicit times, ctime
+    /// and owed flush all go, so the tables hold the files in use, not every file removed.
+    func testARemovedFileLeavesNothingBehind() {
+        var w = WrittenFiles()
+        for ino in UInt64(1)...1000 {
+            w.wrote(ino, at: FileTime(rawValue: 500))
+            w.set(ino, atime: FileTime(rawValue: 300), mtime: nil)
+            w.changed(ino, at: FileTime(rawValue: 600))
+        }
+        w.wrote(5000, at: FileTime(rawValue: 700))
+        for ino in UInt64(1)...1000 { w.removed(ino) }
+        XCTAssertEqual(w.inodesNoted, 1)
+        XCTAssertFalse(w.needsFlush(7))
+        XCTAssertNil(w.closing(7))
+        var a = attributes(ino: 7, mtime: 100, ctime: 100)
+        w.overlay(&a)
+        XCTAssertEqual(a.mtime.rawValue, 100)
+        XCTAssertEqual(a.ctime.rawValue, 100)
+        XCTAssertTrue(w.needsFlush(5000), "another file's owed flush went too")
+    }
+
     func testAFlushIsOwedUntilDone() {
         var w = WrittenFiles()
         XCTAssertFalse(w.needsFlush(3))
