@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "SMBCryptoTests", dependencies: ["SMBCrypto"]),
         .testTarget(name: "SMBAuthTests", dependencies: ["SMBAuth", "SMBCrypto"]),
         .testTarget(name: "SMBClientTests", dependencies: ["SMBClient", "SMBProtocol", "Locking"]),
-        .testTarget(name: "SMBFSTests", dependencies: ["SMBFS", "SMBClient"]),
+        .testTarget(name: "SMBFSTests", dependencies: ["SMBFS", "SMBClient", "Locking"]),
         .testTarget(name: "SMBFuzzTests", dependencies: ["SMBFuzzTargets"]),
         .testTarget(name: "MountTests"),
     ]

@@ -451,7 +451,7 @@ final class Connection: Sendable {
         // They are not signed (no session is named, 3.3.4.6/3.3.4.7): acting on one can only give
         // up caching this client does not rely on.
         if header.messageId == UInt64.max {
-            if header.command == .oplockBreak, let h = unsolicitedHandler.withLock({ $0 }) {
+            if header.command == .oplockBreak, let h = unsolicitedHandler.current {
                 h(header, message)
             } else {
                 logger.debug("unsolicited message ignored", metadata: ["cmd": "\(header.command)"])
@@ -519,17 +519,17 @@ final class Connection: Sendable {
     }
 
     /// Called for each oplock or lease break notification.
-    private let unsolicitedHandler = Locked<(@Sendable (Header, [UInt8]) -> Void)?>(nil)
+    private let unsolicitedHandler = LockedFunction<@Sendable (Header, [UInt8]) -> Void>()
 
     func onBreak(_ handler: @escaping @Sendable (Header, [UInt8]) -> Void) {
-        unsolicitedHandler.withLock { $0 = handler }
+        unsolicitedHandler.set(handler)
     }
 
     /// Called once when the connection fails (the share starts its reconnect from here).
-    private let failureHandler = Locked<(@Sendable (SMBError) -> Void)?>(nil)
+    private let failureHandler = LockedFunction<@Sendable (SMBError) -> Void>()
 
     func onFailure(_ handler: @escaping @Sendable (SMBError) -> Void) {
-        failureHandler.withLock { $0 = handler }
+        failureHandler.set(handler)
         if let f = state.withLock({ $0.failure }) { handler(f) }
     }
 
@@ -551,7 +551,7 @@ final class Connection: Sendable {
         for p in pending { p.timeout?.cancel(); p.continuation.resume(throwing: error) }
         for w in waiters { w.resume(throwing: error) }
         channel?.close(promise: nil)
-        if first, let handler = failureHandler.withLock({ $0 }) { handler(error) }
+        if first, let handler = failureHandler.current { handler(error) }
     }
 
     func close() {

@@ -159,11 +159,11 @@ public final class Filesystem: Sendable {
     /// What the kernel must forget about an inode: its attributes, its pages, or (of a
     /// directory) one name in it.
     public enum Invalidation: Sendable { case attributes, contents, entry(String) }
-    private let invalidator = Locked<(@Sendable (UInt64, Invalidation) -> Void)?>(nil)
+    private let invalidator = LockedFunction<@Sendable (UInt64, Invalidation) -> Void>()
 
     /// How to make the kernel drop what it caches of an inode (the FUSE adapter's notify).
     public func setInvalidator(_ f: (@Sendable (UInt64, Invalidation) -> Void)?) {
-        invalidator.withLock { $0 = f }
+        invalidator.set(f)
     }
 
     func invalidate(_ ino: UInt64, _ what: Invalidation) {
@@ -172,7 +172,7 @@ public final class Filesystem: Sendable {
             dropReadAhead(ino: ino)
         }
         if case .contents = what { inodes.withLock { $0.pagesGiven(ino, false) } }
-        invalidator.withLock { $0 }?(ino, what)
+        invalidator.current?(ino, what)
     }
 
     /// A lease break (MS-SMB2 3.2.5.19.2): writes behind land before write caching is given

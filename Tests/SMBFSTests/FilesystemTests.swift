@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import Logging
 import SMBAuth
 import SMBClient
@@ -127,6 +128,27 @@ final class FilesystemTests: XCTestCase {
         } catch {
             XCTAssertEqual(ErrnoMapping.errno(for: error), ENOENT)
         }
+    }
+
+    /// The kernel is told to drop cached state thousands of times a second under load; the
+    /// last notice must cost what the first did. Each used to reach the adapter's notify
+    /// through a thunk chain two links longer than the one before (see LockedFunction): in
+    /// the 64-process soak the event loop's stack grew by a megabyte and every call slowed.
+    func testInvalidationsKeepTheirStackDepth() async throws {
+        let s = try server()
+        let fs = try await mount(s, root: "")
+        let depths = Locked<[UInt]>([])
+        fs.setInvalidator { _, _ in
+            var marker = 0
+            let d = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
+            depths.withLock { $0.append(d) }
+        }
+        for _ in 0..<20_000 { fs.invalidate(InodeTable.rootIno, .entry("x")) }
+        let seen = depths.withLock { $0 }
+        XCTAssertEqual(seen.count, 20_000)
+        XCTAssertEqual(Set(seen).count, 1, "deepest \((seen.first ?? 0) - (seen.min() ?? 0)) bytes below the first call")
+        fs.setInvalidator(nil)
+        await fs.shutdown()
     }
 }
 
