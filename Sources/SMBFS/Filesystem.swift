@@ -42,6 +42,10 @@ public final class Filesystem: Sendable {
         public var checkPermissions = true
         /// `sfu`: FIFOs, sockets and device nodes kept as Interix system files (SpecialFiles.swift).
         public var sfu = false
+        /// `max_inodes=`: inodes known at most before the kernel is asked to drop the names of
+        /// files least recently looked up (InodeTable.evictions); more stay only while open
+        /// or directories.
+        public var maxInodes = 131_072
         public init(ownership: Ownership, rootPath: String) {
             self.ownership = ownership
             self.rootPath = rootPath
@@ -284,9 +288,36 @@ public final class Filesystem: Sendable {
     public func remember(_ entry: Entry, parent: UInt64) {
         guard let dir = inodes.withLock({ $0.path(of: parent) }) else { return }
         let p = Self.join(dir, entry.name)
-        inodes.withLock {
+        let known = inodes.withLock {
             $0.remember(entry.attributes.ino, path: p)
             $0.setAttributes(entry.attributes)
+            return $0.unasked
+        }
+        if known > options.maxInodes + Self.evictionBatch { evictSoon() }
+    }
+
+    /// Names asked to be dropped at a time, once the table is this far over its limit.
+    static let evictionBatch = 512
+    private let evictionQueued = Atomic<Bool>(false)
+    /// Not on a thread serving the kernel: notify_inval_entry waits for the directory's lock,
+    /// which a lookup or readdir in that directory holds until its reply.
+    private static let evictionQueue = DispatchQueue(label: "smb3fs.evictions")
+
+    private func evictSoon() {
+        guard !evictionQueued.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        Self.evictionQueue.async { [weak self] in
+            guard let self else { return }
+            let open = self.handles.withLock { Set($0.files.values.map(\.ino)) }
+            let names = self.inodes.withLock { $0.evictions(limit: self.options.maxInodes, keep: open) }
+            for e in names { self.invalidate(e.parent, .entry(e.name)) }
+            if !names.isEmpty {
+                self.logger.debug("asked the kernel to drop names", metadata: ["count": "\(names.count)"])
+            }
+            self.evictionQueued.store(false, ordering: .releasing)
+            // Lookups made while this ran found it queued and started none.
+            if !names.isEmpty, self.inodes.withLock({ $0.unasked }) > self.options.maxInodes + Self.evictionBatch {
+                self.evictSoon()
+            }
         }
     }
 

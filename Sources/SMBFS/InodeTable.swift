@@ -15,6 +15,16 @@ struct InodeTable: Sendable {
         /// Opened since the kernel last dropped its pages: they may still hold the file (and
         /// answer reads without this mount asking).
         var pagesGiven = false
+        /// When the kernel last looked it up (`uses`), and whether it was since asked to drop it.
+        var lastUse: UInt64 = 0
+        var evictionAsked = false
+    }
+
+    /// A name the kernel is asked to drop (FUSE notify_inval_entry), so that it forgets the inode.
+    struct Eviction: Equatable, Sendable {
+        let parent: UInt64
+        let name: String
+        let ino: UInt64
     }
 
     /// Other names kept per inode; a file with more links is reached through the newest ones.
@@ -39,6 +49,13 @@ struct InodeTable: Sendable {
     /// that has walked a million files renames as fast as a fresh one).
     private var children: [String: Int] = [:]
     private var linked: Set<UInt64> = []
+    /// Lookups in the order they came, oldest first from `usesStart`: an entry whose tick is not
+    /// its node's `lastUse` any more was overtaken by a later lookup and is skipped.
+    private var uses: [(ino: UInt64, tick: UInt64)] = []
+    private var usesStart = 0
+    private var tick: UInt64 = 0
+    /// Nodes asked to be dropped whose FORGET has not come yet.
+    private var asked = 0
 
     init(rootPath: String) {
         nodes[Self.rootIno] = Node(path: rootPath, lookups: 1)
@@ -62,6 +79,10 @@ struct InodeTable: Sendable {
         path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
     }
 
+    private static func name(_ path: String) -> String {
+        path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+    }
+
     private mutating func counted(_ path: String, _ delta: Int) {
         let dir = Self.parent(path)
         let n = (children[dir] ?? 0) + delta
@@ -70,6 +91,7 @@ struct InodeTable: Sendable {
 
     private mutating func remove(_ ino: UInt64) {
         guard let n = nodes.removeValue(forKey: ino) else { return }
+        if n.evictionAsked { asked -= 1 }
         if byPath[n.path] == ino { byPath[n.path] = nil }
         counted(n.path, -1)
         linked.remove(ino)
@@ -148,13 +170,56 @@ struct InodeTable: Sendable {
     /// Counts one kernel lookup of `ino` at `path` (FUSE: every successful lookup/readdirplus entry).
     mutating func remember(_ ino: UInt64, path: String) {
         if ino == Self.rootIno { return }
-        if var n = nodes[ino] {
-            n.lookups += 1
-            n.path = path
-            place(ino, n)
-        } else {
-            place(ino, Node(path: path, lookups: 1))
+        tick += 1
+        var n = nodes[ino] ?? Node(path: path, lookups: 0)
+        n.lookups += 1
+        n.path = path
+        n.lastUse = tick
+        if n.evictionAsked { n.evictionAsked = false; asked -= 1 }
+        place(ino, n)
+        uses.append((ino, tick))
+        compactUses()
+    }
+
+    /// Files the kernel should drop so that no more than `limit` inodes stay known, least
+    /// recently looked up first; `keep`: those that must stay (open here). The kernel holds an
+    /// inode for as long as it caches a name of it, and this table must keep every inode the
+    /// kernel holds (FUSE: until its FORGET): without this a walk of a million files keeps a
+    /// million inodes. Directories are never asked: the kernel would unhash one that is a
+    /// process's working directory, and getcwd(3) there would fail; a tree holds far fewer of
+    /// them than files.
+    mutating func evictions(limit: Int, keep: Set<UInt64>) -> [Eviction] {
+        var out: [Eviction] = []
+        var kept: [(ino: UInt64, tick: UInt64)] = []
+        while nodes.count - asked > limit, usesStart < uses.count {
+            let (ino, t) = uses[usesStart]
+            usesStart += 1
+            guard ino != Self.rootIno, var n = nodes[ino], n.lastUse == t, !n.evictionAsked,
+                  let kind = n.attributes?.kind, kind != .directory, children[n.path] == nil,
+                  let parent = byPath[Self.parent(n.path)] else { continue }
+            if keep.contains(ino) { kept.append((ino, t)); continue }
+            n.evictionAsked = true
+            nodes[ino] = n
+            asked += 1
+            out.append(Eviction(parent: parent, name: Self.name(n.path), ino: ino))
         }
+        // An open file stays a candidate, as the most recently used.
+        uses += kept
+        if usesStart > 4096, usesStart * 2 > uses.count {
+            uses.removeFirst(usesStart)
+            usesStart = 0
+        }
+        return out
+    }
+
+    /// Entries of `uses` held: at most one live per node, and the lookups since the last
+    /// compaction (a few files looked up over and over leave one each).
+    var usesHeld: Int { uses.count - usesStart }
+
+    private mutating func compactUses() {
+        guard usesHeld > 2 * nodes.count + 4096 else { return }
+        uses = uses[usesStart...].filter { nodes[$0.ino]?.lastUse == $0.tick }
+        usesStart = 0
     }
 
     mutating func forget(_ ino: UInt64, count: UInt64) {
@@ -200,6 +265,8 @@ struct InodeTable: Sendable {
     }
 
     var count: Int { nodes.count }
+    /// Nodes not asked to be dropped: what `evictions` brings down to its limit.
+    var unasked: Int { nodes.count - asked }
 
     /// A write here reached `end` at `time`: the attributes known show it (answered while the
     /// server is unreachable, as the fresh ones are while it is not).

@@ -69,6 +69,7 @@ enum Help {
         Entry("noperm", "no checks here: the server alone decides (with allow_other, every user acts as the mount's SMB user)", default: "off"),
         Entry("actimeo=SECONDS", "how long attributes and entries are cached", default: "1 (30 with cache=loose, 0 with cache=none)"),
         Entry("closetimeo=SECONDS", "keep a file read open this long after its close, 0 to 60", default: "0 (closed at once)"),
+        Entry("max_inodes=N", "files kept known before the kernel is asked to forget those least recently used, 1024 to 100000000", default: "131072"),
         Entry("cache=strict|loose|none", "caching and write-behind", default: "strict"),
         Entry("rasize=BYTES", "read-ahead of a sequential reader, 0 to 67108864", default: "8388608 (0 with cache=none)"),
         Entry("direct_io, directio, forcedirectio", "file data skips the page cache: streams cost one copy less; shared mmap fails (ENODEV)", default: "off"),

@@ -81,6 +81,9 @@ struct MountOptions {
     var attributeTimeout: Double { attributeTimeoutOption ?? (cache == "none" ? 0 : cache == "loose" ? 30 : 1) }
     /// `closetimeo=`: seconds a read-only open is kept after its close (0, the default: none).
     var closeTimeout: Double = 0
+    /// `max_inodes=`: inodes kept known before the kernel is asked to drop least recently
+    /// used file names (Filesystem.Options.maxInodes).
+    var maxInodes = 131_072
     /// Write-behind bytes in flight; none with cache=none.
     var writeBehindBytes: Int { cache == "none" ? 0 : 32 << 20 }
     /// `rasize=`, when given; otherwise 8 MiB, none with cache=none.
@@ -373,6 +376,11 @@ struct MountOptions {
                 throw UsageError("bad closetimeo \"\(value ?? "")\": expected seconds from 0 to 60")
             }
             closeTimeout = t
+        case "max_inodes":
+            guard let n = Int(try need()), n >= 1024, n <= 100_000_000 else {
+                throw UsageError("bad max_inodes \"\(value ?? "")\": expected a number from 1024 to 100000000")
+            }
+            maxInodes = n
         case "sec":
             switch try need() {
             case "ntlmssp", "ntlmsspi", "ntlmv2", "ntlmv2i": kerberos = false

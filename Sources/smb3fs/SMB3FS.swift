@@ -118,6 +118,7 @@ struct SMB3FS {
             o.checkPermissions = options.checkPermissions
             o.ignoreChown = options.ignoreChown
             o.sfu = options.sfu
+            o.maxInodes = options.maxInodes
             return o
         }()
 
