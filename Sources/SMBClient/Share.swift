@@ -479,34 +479,83 @@ public final class Share: Sendable {
     }
 
     /// Every entry of the directory at `path`, "." and ".." left out: CREATE + QUERY_DIRECTORY +
-    /// QUERY_DIRECTORY + CLOSE as one compound (MS-SMB2 3.2.4.1.4), so a directory whose listing
-    /// fits one response (the second query answers STATUS_NO_MORE_FILES) costs one round trip.
-    /// A longer one is read again through an open handle.
-    public func listDirectory(path: String) async throws -> [DirectoryEntry] {
+    /// QUERY_DIRECTORY as one compound (MS-SMB2 3.2.4.1.4), so a directory whose listing fits
+    /// one response (the second query answers STATUS_NO_MORE_FILES) costs one round trip. A
+    /// longer one goes on through the same open, from where the server's scan stopped. The
+    /// CLOSE goes out without its reply being waited for: once it is on the wire every later
+    /// request reaches the server after it.
+    /// `batches`: given each response's entries as it comes (a reader of a long directory
+    /// starts before its end is read); a scan begun again after a reconnect gives no name twice.
+    public func listDirectory(path: String,
+                              batches: (@Sendable ([DirectoryEntry]) async -> Void)? = nil) async throws -> [DirectoryEntry] {
         let size = min(maxTransactSize, 2 << 20)
         let charge = (size - 1) / 65536 + 1
         let query = { (flags: UInt8) in
             (Command.queryDirectory, QueryDirectoryRequest(fileId: .related, outputBufferLength: UInt32(size), flags: flags).encodeBody())
         }
-        let rs = try await compound(openRequest(path, access: [.readData, .readAttributes, .synchronize], options: .directoryFile),
-                                    [query(QueryDirectoryRequest.restartScans), query(0)],
-                                    charges: [charge, charge], allowing: [.noMoreFiles])
-        var complete: [DirectoryEntry]?
-        var all: [DirectoryEntry] = []
-        for r in rs[1...2] {
-            if r.header.status == .noMoreFiles { complete = all; break }
-            let buf = try decode("QUERY_DIRECTORY") {
-                try OutputBufferResponse.decode(message: r.message, command: .queryDirectory, maxLength: UInt32(size))
+        let create = openRequest(path, access: [.readData, .readAttributes, .synchronize], options: .directoryFile)
+        let parts = [(Command.create, create.encodeBody()), query(QueryDirectoryRequest.restartScans), query(0)]
+        let given = GivenEntries()
+        let names = self.names
+        @Sendable func hand(_ batch: [DirectoryEntry]) async {
+            var batch = batch
+            batch.removeAll { $0.name == "." || $0.name == ".." }
+            for i in batch.indices { batch[i].name = names.local(batch[i].name) }
+            let new = given.take(batch)
+            if let batches, !new.isEmpty { await batches(new) }
+        }
+        try await link.perform { b in
+            given.startOver()
+            let rs = try await b.connection.sendCompound(parts, charges: [1, charge, charge], treeId: b.treeId)
+            guard rs.count == parts.count else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
+            // A failed CREATE fails the related requests after it with the same status.
+            guard rs[0].header.status == .success else { throw SMBError.status(rs[0].header.status, .create) }
+            let fid = try decode("CREATE") { try CreateResponse.decode(message: rs[0].message) }.fileId
+            do {
+                var batch = try self.directoryBatch(rs[1], size: size)
+                if let first = batch {
+                    await hand(first)
+                    batch = try self.directoryBatch(rs[2], size: size)
+                }
+                let more = QueryDirectoryRequest(fileId: fid, outputBufferLength: UInt32(self.maxTransactSize), flags: 0).encodeBody()
+                let moreCharge = (self.maxTransactSize - 1) / 65536 + 1
+                while let got = batch {
+                    // The next part is asked for before this one is handed on.
+                    async let next = b.connection.send(.queryDirectory, body: more, treeId: b.treeId, charge: moreCharge)
+                    await hand(got)
+                    batch = try self.directoryBatch(try await next, size: self.maxTransactSize)
+                }
+            } catch {
+                await Self.sendWithoutWaiting(.close, CloseRequest(fileId: fid).encodeBody(), on: b)
+                throw error
             }
-            all += try decode("QUERY_DIRECTORY") { try FileIdBothDirectoryInformation.decodeList(buf) }
+            await Self.sendWithoutWaiting(.close, CloseRequest(fileId: fid).encodeBody(), on: b)
         }
-        guard var entries = complete else {
-            return try await withOpen(path: path, access: [.readData, .readAttributes, .synchronize],
-                                      options: .directoryFile) { c in try await self.listDirectory(c.fileId) }
+        return given.all
+    }
+
+    /// One QUERY_DIRECTORY response's entries; nil at STATUS_NO_MORE_FILES.
+    private func directoryBatch(_ r: Response, size: Int) throws -> [DirectoryEntry]? {
+        switch r.header.status {
+        case .noMoreFiles: return nil
+        case .success: break
+        case let s: throw SMBError.status(s, .queryDirectory)
         }
-        entries.removeAll { $0.name == "." || $0.name == ".." }
-        for i in entries.indices { entries[i].name = names.local(entries[i].name) }
-        return entries
+        let buf = try decode("QUERY_DIRECTORY") {
+            try OutputBufferResponse.decode(message: r.message, command: .queryDirectory, maxLength: UInt32(size))
+        }
+        return try decode("QUERY_DIRECTORY") { try FileIdBothDirectoryInformation.decodeList(buf) }
+    }
+
+    /// Sends a request whose reply nothing waits for (a CLOSE after a listing), returning once
+    /// it is written: requests sent after this call go after it on the connection.
+    static func sendWithoutWaiting(_ command: Command, _ body: [UInt8], on b: ShareConnection.Binding) async {
+        let written = Gate()
+        Task {
+            _ = try? await b.connection.send(command, body: body, treeId: b.treeId, sent: { written.open() })
+            written.open()
+        }
+        await written.wait()
     }
 
     /// CHANGE_NOTIFY (MS-SMB2 3.2.4.21): returns once something in the open directory changed.

@@ -61,8 +61,8 @@ public final class Filesystem: Sendable {
     struct DirectoryHandle: Sendable {
         var path: String
         var ino: UInt64
-        /// Read at the first readdir.
-        var entries: [Entry]?
+        /// Filled from the first readdir on.
+        var feed: ListingFeed?
     }
 
     struct OpenFile: Sendable {
@@ -461,7 +461,7 @@ public final class Filesystem: Sendable {
         return handles.withLock { h in
             let id = h.next
             h.next += 1
-            h.directories[id] = DirectoryHandle(path: dir, ino: ino, entries: nil)
+            h.directories[id] = DirectoryHandle(path: dir, ino: ino, feed: nil)
             return id
         }
     }
@@ -471,7 +471,8 @@ public final class Filesystem: Sendable {
     /// once, as the kernel's own caches would for lookups).
     /// `watch`: a listing asked for by readdir, so the directory is in use and worth watching,
     /// and the subdirectories listed after it in its parent are read ahead (ReadAhead.swift).
-    func loadDirectory(_ dir: String, ino: UInt64, watch: Bool = true) async throws -> [Entry] {
+    /// `feed`: given the entries as they come from the server, when this call reads them.
+    func loadDirectory(_ dir: String, ino: UInt64, watch: Bool = true, feed: ListingFeed? = nil) async throws -> [Entry] {
         let ttl = listingTTL
         // Read by readdir: a walker (find, rm -r, git) goes on to the next subdirectories.
         if watch { readAhead(after: dir) }
@@ -491,7 +492,7 @@ public final class Filesystem: Sendable {
             let t = Task(executorPreference: share.executor) { () async throws -> [Entry] in
                 let started = ContinuousClock.now
                 CacheCounters.bump(self.counters.listingReads)
-                let entries = try await self.readDirectory(dir)
+                let entries = try await self.readDirectory(dir, feed: feed)
                 if ttl > .zero {
                     _ = self.listings.withLock { $0.store(dir, entries: entries, at: started, stamp: stamp) }
                 }
@@ -545,10 +546,24 @@ public final class Filesystem: Sendable {
     /// or nil.
     public func cachedAttributes(_ ino: UInt64) -> Attributes? { freshAttributes(ino) }
 
-    private func readDirectory(_ dir: String) async throws -> [Entry] {
+    /// `feed`: given each response's entries as it comes, where the listing is the server's
+    /// alone (modes from descriptors are asked for once the whole list is known).
+    private func readDirectory(_ dir: String, feed: ListingFeed? = nil) async throws -> [Entry] {
         let started = ContinuousClock.now
         let stamp = freshStamp
+        if let feed, !posixModes, !modesFromSecurity {
+            _ = try await share.listDirectory(path: dir) { batch in
+                feed.append(await self.entries(of: batch, in: dir, started: started, stamp: stamp))
+            }
+            return feed.all
+        }
         let (list, identities, links) = try await listing(dir)
+        return await entries(of: list, in: dir, identities: identities, links: links, started: started, stamp: stamp)
+    }
+
+    /// What a listing's entries show, each marked fresh as of `started`.
+    private func entries(of list: [DirectoryEntry], in dir: String, identities: [String: UnixIdentity] = [:],
+                         links: [String: UInt32] = [:], started: ContinuousClock.Instant, stamp: UInt64) async -> [Entry] {
         var entries: [Entry] = []
         entries.reserveCapacity(list.count)
         var unshown: [DirectoryEntry] = []
@@ -583,16 +598,28 @@ public final class Filesystem: Sendable {
     }
 
     /// Entries of an open directory from index `offset` on.
+    /// At least one entry unless at the end: the first readdir starts reading the listing,
+    /// and it and the next ones answer as entries come (ListingFeed).
     public func readdir(handle: UInt64, offset: Int) async throws -> ArraySlice<Entry> {
-        guard let d = handles.withLock({ $0.directories[handle] }) else { throw FSError(EBADF) }
-        var entries = d.entries
-        if entries == nil {
-            let loaded = try await loadDirectory(d.path, ino: d.ino)
-            handles.withLock { $0.directories[handle]?.entries = loaded }
-            entries = loaded
+        let (feed, first) = try handles.withLock { h -> (ListingFeed, DirectoryHandle?) in
+            guard var d = h.directories[handle] else { throw FSError(EBADF) }
+            if let f = d.feed { return (f, nil) }
+            let f = ListingFeed()
+            d.feed = f
+            h.directories[handle] = d
+            return (f, d)
         }
-        guard let entries, offset >= 0, offset <= entries.count else { return [] }
-        return entries[offset...]
+        if let d = first {
+            Task(executorPreference: share.executor) {
+                do {
+                    feed.finish(try await self.loadDirectory(d.path, ino: d.ino, feed: feed))
+                } catch {
+                    feed.fail(error)
+                }
+            }
+        }
+        guard offset >= 0 else { return [] }
+        return try await feed.entries(from: offset)
     }
 
     public func releasedir(handle: UInt64) {

@@ -130,6 +130,40 @@ final class FilesystemTests: XCTestCase {
         }
     }
 
+    /// A directory longer than one QUERY_DIRECTORY response: the first readdir answers with
+    /// the first response's entries while the rest are still being read, and reading on from
+    /// each offset gives every entry once, as `ls` on the server's disk has them.
+    func testALongDirectoryIsGivenAsItIsRead() async throws {
+        let s = try server()
+        let dir = "long-\(UUID().uuidString)"
+        let local = s.path + "/" + dir
+        try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: local) }
+        let names = (0..<6000).map { String(format: "entry-with-a-longer-name-%05d", $0) }
+        for n in names { FileManager.default.createFile(atPath: local + "/" + n, contents: nil) }
+
+        let fs = try await mount(s, root: "")
+        let d = try await fs.lookup(parent: InodeTable.rootIno, name: dir)
+        fs.remember(d, parent: InodeTable.rootIno)
+        let h = try fs.opendir(d.attributes.ino)
+        let first = try await fs.readdir(handle: h, offset: 0)
+        XCTAssertGreaterThan(first.count, 0)
+        XCTAssertLessThan(first.count, names.count, "the first readdir waited for the whole listing")
+        var seen = Array(first.map(\.name))
+        while true {
+            let more = try await fs.readdir(handle: h, offset: seen.count)
+            if more.isEmpty { break }
+            seen += more.map(\.name)
+        }
+        XCTAssertEqual(seen.count, names.count)
+        XCTAssertEqual(Set(seen), Set(names))
+        // The handle's snapshot: offsets index the same entries on a second pass.
+        let again = try await fs.readdir(handle: h, offset: 0)
+        XCTAssertEqual(again.map(\.name), seen)
+        fs.releasedir(handle: h)
+        await fs.shutdown()
+    }
+
     /// The kernel is told to drop cached state thousands of times a second under load; the
     /// last notice must cost what the first did. Each used to reach the adapter's notify
     /// through a thunk chain two links longer than the one before (see LockedFunction): in
