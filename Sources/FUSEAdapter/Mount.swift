@@ -43,14 +43,19 @@ public enum FUSEMount {
         // lease breaks). libfuse's notify calls may come from any thread.
         let session = SessionHandle(se)
         fs.setInvalidator { ino, what in
-            switch what {
-            case .attributes: _ = fuse_lowlevel_notify_inval_inode(session.raw, ino, -1, 0)
-            case .contents: _ = fuse_lowlevel_notify_inval_inode(session.raw, ino, 0, 0)
-            case .entry(let name):
-                _ = name.withCString { fuse_lowlevel_notify_inval_entry(session.raw, ino, $0, name.utf8.count) }
+            session.notify { se in
+                switch what {
+                case .attributes: _ = fuse_lowlevel_notify_inval_inode(se, ino, -1, 0)
+                case .contents: _ = fuse_lowlevel_notify_inval_inode(se, ino, 0, 0)
+                case .entry(let name):
+                    _ = name.withCString { fuse_lowlevel_notify_inval_entry(se, ino, $0, name.utf8.count) }
+                }
             }
         }
-        defer { fs.setInvalidator(nil) }
+        defer {
+            fs.setInvalidator(nil)
+            session.close()
+        }
         // A daemon started with `&` from a script inherits SIGINT ignored; libfuse only installs
         // its handler where the disposition is the default.
         signal(SIGINT, SIG_DFL)
@@ -162,7 +167,34 @@ public enum FUSEMount {
 }
 
 /// The FUSE session pointer, shared with the notify calls (libfuse allows them from any thread).
+/// The session as notifications reach it from other threads (lease breaks, the inode
+/// table's evictions): none starts after `close`, which waits for those under way, so the
+/// session is never used once destroyed. Notifications do not wait for each other: one may
+/// block in the kernel for a while (a directory's lock, held by a lookup waiting for the
+/// server), and another (a lease break's) may be what lets that lookup finish.
 final class SessionHandle: @unchecked Sendable {
-    let raw: OpaquePointer
+    private let raw: OpaquePointer
+    /// Notifications under way, and `closed` once closed.
+    private let users = Atomic<Int>(0)
+    private static let closed = 1 << 40
+
     init(_ raw: OpaquePointer) { self.raw = raw }
+
+    func notify(_ body: (OpaquePointer) -> Void) {
+        let before = users.wrappingAdd(1, ordering: .acquiring).oldValue
+        defer { users.wrappingSubtract(1, ordering: .releasing) }
+        guard before & Self.closed == 0 else { return }
+        body(raw)
+    }
+
+    /// No notification from now on; returns when those under way are done (at most 5 s: after
+    /// the unmount the kernel answers each at once).
+    func close() {
+        users.bitwiseOr(Self.closed, ordering: .acquiringAndReleasing)
+        var waits = 0
+        while users.load(ordering: .acquiring) & ~Self.closed != 0 && waits < 500 {
+            usleep(10_000)
+            waits += 1
+        }
+    }
 }
