@@ -2,7 +2,7 @@
 ///
 /// Not `Locked<F?>` with `F` a concrete function type: `withLock` hands its value `inout`
 /// through the generic `Mutex`, which keeps a function in its most general calling
-/// convention, so in optimized code every access — a read included — wrapped the stored
+/// convention, so every access — a read included — wrapped the stored
 /// function in a conversion thunk on the way in and another on the way back. A handler read
 /// once per call became a chain of thunks two links longer per call: each call ran deeper
 /// into the stack and took longer than the one before. Here the function is stored and read
