@@ -166,8 +166,7 @@ public enum FUSEMount {
     }
 }
 
-/// The FUSE session pointer, shared with the notify calls (libfuse allows them from any thread).
-/// The session as notifications reach it from other threads (lease breaks, the inode
+/// The FUSE session pointer as notifications reach it from other threads (lease breaks, the inode
 /// table's evictions): none starts after `close`, which waits for those under way, so the
 /// session is never used once destroyed. Notifications do not wait for each other: one may
 /// block in the kernel for a while (a directory's lock, held by a lookup waiting for the

@@ -106,6 +106,9 @@ extension Share {
             var restart = true
             while let batch = try await queryDirectoryPosix(c.fileId, restart: restart, size: size) {
                 all += batch
+                guard all.count <= Self.listingLimit else {
+                    throw SMBError.malformed("the server listed more than \(Self.listingLimit) entries in \(path.isEmpty ? "/" : path)")
+                }
                 restart = false
             }
         } catch {
@@ -129,6 +132,6 @@ extension Share {
         let buf = try decode("QUERY_DIRECTORY") {
             try OutputBufferResponse.decode(message: r.message, command: .queryDirectory, maxLength: UInt32(size))
         }
-        return try decode("QUERY_DIRECTORY") { try PosixDirectoryInformation.decodeList(buf) }
+        return try Self.someEntries(try decode("QUERY_DIRECTORY") { try PosixDirectoryInformation.decodeList(buf) })
     }
 }

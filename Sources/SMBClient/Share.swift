@@ -469,11 +469,7 @@ public final class Share: Sendable {
             QueryDirectoryRequest(fileId: fid, outputBufferLength: UInt32(size),
                                   flags: restart ? QueryDirectoryRequest.restartScans : 0).encodeBody()
         }
-        if r.header.status == .noMoreFiles { return nil }
-        let buf = try decode("QUERY_DIRECTORY") {
-            try OutputBufferResponse.decode(message: r.message, command: .queryDirectory, maxLength: UInt32(maxTransactSize))
-        }
-        var entries = try decode("QUERY_DIRECTORY") { try FileIdBothDirectoryInformation.decodeList(buf) }
+        guard var entries = try directoryBatch(r, size: size) else { return nil }
         for i in entries.indices { entries[i].name = names.local(entries[i].name) }
         return entries
     }
@@ -519,7 +515,12 @@ public final class Share: Sendable {
                 }
                 let more = QueryDirectoryRequest(fileId: fid, outputBufferLength: UInt32(self.maxTransactSize), flags: 0).encodeBody()
                 let moreCharge = (self.maxTransactSize - 1) / 65536 + 1
+                var listed = 0
                 while let got = batch {
+                    listed += got.count
+                    guard listed <= Self.listingLimit else {
+                        throw SMBError.malformed("the server listed more than \(Self.listingLimit) entries in \(path.isEmpty ? "/" : path)")
+                    }
                     // The next part is asked for before this one is handed on.
                     async let next = b.connection.send(.queryDirectory, body: more, treeId: b.treeId, charge: moreCharge)
                     await hand(got)
@@ -534,6 +535,10 @@ public final class Share: Sendable {
         return given.all
     }
 
+    /// Entries one listing reads at most: a server that goes on answering is stopped there
+    /// (a directory this long is not one a client can show).
+    static let listingLimit = 10_000_000
+
     /// One QUERY_DIRECTORY response's entries; nil at STATUS_NO_MORE_FILES.
     private func directoryBatch(_ r: Response, size: Int) throws -> [DirectoryEntry]? {
         switch r.header.status {
@@ -544,7 +549,15 @@ public final class Share: Sendable {
         let buf = try decode("QUERY_DIRECTORY") {
             try OutputBufferResponse.decode(message: r.message, command: .queryDirectory, maxLength: UInt32(size))
         }
-        return try decode("QUERY_DIRECTORY") { try FileIdBothDirectoryInformation.decodeList(buf) }
+        return try Self.someEntries(try decode("QUERY_DIRECTORY") { try FileIdBothDirectoryInformation.decodeList(buf) })
+    }
+
+    /// A successful QUERY_DIRECTORY's entries, refused when there are none: an enumeration with
+    /// nothing more to give ends with STATUS_NO_MORE_FILES (MS-SMB2 3.3.5.18), and success with
+    /// no entry would have a listing ask again for ever.
+    static func someEntries<T>(_ entries: [T]) throws -> [T] {
+        guard !entries.isEmpty else { throw SMBError.malformed("QUERY_DIRECTORY succeeded with no entries") }
+        return entries
     }
 
     /// Sends a request whose reply nothing waits for (a CLOSE after a listing), returning once

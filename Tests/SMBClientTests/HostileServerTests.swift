@@ -144,6 +144,32 @@ final class HostileServerTests: XCTestCase {
         await share.disconnect()
     }
 
+    /// A QUERY_DIRECTORY that succeeds with an empty buffer (a real server says
+    /// STATUS_NO_MORE_FILES instead): refused as malformed, so a listing cannot ask again for
+    /// ever; the connection stays and the next listing is the real one.
+    func testDirectoryQueryThatSucceedsWithNothingIsRefused() async throws {
+        let forgery = Forgery()
+        let (share, proxy, server) = try await connect(forgery)
+        defer { proxy.stop() }
+        let dir = try makeDirectory(server, files: 2)
+        defer { try? FileManager.default.removeItem(atPath: server.sharePath + "/" + dir) }
+        let generation = share.generation
+        let d = try await share.create(path: dir, access: [.readData, .synchronize], options: .directoryFile)
+        forgery.arm(Self.queryDirectory, body: Self.outputBody([]))
+        do {
+            let got = try await share.queryDirectory(d.fileId, restart: true)
+            XCTFail("an empty success taken as \(got?.count ?? -1) entries")
+        } catch let e as SMBError {
+            guard case .malformed = e else { return XCTFail("\(e)") }
+        }
+        XCTAssertEqual(proxy.tamperedCount, 1)
+        let names = try await share.listDirectory(path: dir).map(\.name).sorted()
+        XCTAssertEqual(names, ["f0", "f1"])
+        try await share.close(d.fileId)
+        XCTAssertEqual(share.generation, generation, "a malformed body dropped the connection")
+        await share.disconnect()
+    }
+
     /// FILE_FULL_EA_INFORMATION (MS-FSCC 2.4.15) with NextEntryOffset -8 as a signed 32-bit
     /// number, 2^31 - 16, and 2 (inside the entry): refused; 0 ends the list whatever follows.
     func testEAListWhoseOffsetsLoopOrOverrunIsRefused() async throws {
