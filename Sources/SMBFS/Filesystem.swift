@@ -708,7 +708,10 @@ public final class Filesystem: Sendable {
 
     public func release(handle: UInt64) async {
         dropReadAhead(handle: handle)
-        if let f = try? openFile(handle), let wb = writeBehind {
+        // A read-only handle has no writes to wait for, and is kept or closed before any
+        // suspension: the kernel sends RELEASE before the OPEN of a file read again at once
+        // (`cat f; cat f`), and requests start in the order they came, so the OPEN finds it kept.
+        if let f = try? openFile(handle), f.writable, let wb = writeBehind {
             await wb.settle(ino: f.ino)
             if let e = await wb.takeError(handle: handle) {
                 logger.warning("a write failed after close reported nothing", metadata: ["error": "\(e)"])

@@ -14,7 +14,7 @@ import Glibc
 final class FilesystemTests: XCTestCase {
     func server() throws -> TestServer { try TestServer.fromEnvironment() }
 
-    func mount(_ s: TestServer, root: String, readOnly: Bool = true) async throws -> Filesystem {
+    func mount(_ s: TestServer, root: String, readOnly: Bool = true, closeTimeout: Duration = .zero) async throws -> Filesystem {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let config = ClientConfiguration(host: s.host, share: s.share,
@@ -23,6 +23,7 @@ final class FilesystemTests: XCTestCase {
         let share = try await Share.connect(config)
         var options = Filesystem.Options(ownership: Ownership(uid: 1, gid: 2), rootPath: root)
         options.readOnly = readOnly
+        options.closeTimeout = closeTimeout
         let fs = Filesystem(share: share, options: options, logger: logger)
         try await fs.checkRoot()
         return fs
@@ -161,6 +162,39 @@ final class FilesystemTests: XCTestCase {
         let again = try await fs.readdir(handle: h, offset: 0)
         XCTAssertEqual(again.map(\.name), seen)
         fs.releasedir(handle: h)
+        await fs.shutdown()
+    }
+
+    /// `cat f; cat f` with `closetimeo=`: the kernel sends the first open's RELEASE before the
+    /// second OPEN, and the adapter starts each request's task on the connection's executor in
+    /// the order they came. The OPEN must find the first open kept, every time: the release
+    /// once waited for write-behind (an actor hop) first, and the OPEN sometimes ran ahead of it.
+    func testAnOpenRightAfterAReleaseTakesTheOpenBack() async throws {
+        let s = try server()
+        let name = "again-\(UUID().uuidString)"
+        try Data("first\n".utf8).write(to: URL(fileURLWithPath: s.path + "/" + name))
+        defer { try? FileManager.default.removeItem(atPath: s.path + "/" + name) }
+        let fs = try await mount(s, root: "", readOnly: false, closeTimeout: .seconds(30))
+        let f = try await fs.lookup(parent: InodeTable.rootIno, name: name)
+        fs.remember(f, parent: InodeTable.rootIno)
+        let ino = f.attributes.ino
+        var handle = try await fs.open(ino, flags: OpenFlags(posix: O_RDONLY)).handle
+        for round in 0..<200 {
+            let kept = fs.counters.openHits.load(ordering: .relaxed)
+            let h = handle
+            let released = Task(executorPreference: fs.share.executor) { await fs.release(handle: h) }
+            let opened = Task(executorPreference: fs.share.executor) {
+                try await fs.open(ino, flags: OpenFlags(posix: O_RDONLY)).handle
+            }
+            await released.value
+            handle = try await opened.value
+            let bytes = try await fs.read(handle: handle, offset: 0, size: 100)
+            XCTAssertEqual(Array(bytes), Array("first\n".utf8))
+            guard fs.counters.openHits.load(ordering: .relaxed) == kept + 1 else {
+                return XCTFail("round \(round): the open after the release sent a CREATE")
+            }
+        }
+        await fs.release(handle: handle)
         await fs.shutdown()
     }
 
