@@ -15,6 +15,19 @@ public struct ClientConfiguration: Sendable {
     /// `ip=`: the address to dial; `host` stays the server's name (tree path, service principal).
     public var address: String?
     var dialHost: String { address ?? host }
+    /// Host names with their addresses, answered instead of the system's resolver
+    /// (SMB3FS_HOSTS="name=address,address;...", for tests): "name=address,..." per entry.
+    public var hostTable: [String: [String]] = [:]
+    /// Follow DFS referrals (MS-DFSC) where a path crosses a link; `nodfs` turns it off.
+    public var dfs = true
+    /// `netbios_fallback`: when nothing answers on port 445, the NetBIOS session service on 139
+    /// (port 139 itself always speaks it).
+    public var netbiosFallback = false
+    /// `servern=`: the server's NetBIOS name for port 139 (default: the host name's first label,
+    /// or *SMBSERVER for an address).
+    public var serverNetBIOSName: String?
+    /// `netbiosname=`: this client's NetBIOS name for port 139 (default: the workstation name).
+    public var clientNetBIOSName: String?
     /// Sign every request and require signed responses. Only `nosign` turns it off.
     public var signing = true
     /// Encrypt every request and require encrypted responses (`seal`). Without it the session is
@@ -59,6 +72,9 @@ public struct ClientConfiguration: Sendable {
         let inOrder = ciphers.filter { required.contains($0) }
         return inOrder + required.filter { !inOrder.contains($0) }
     }
+
+    /// Reads SMB3FS_HOSTS's form: "name=address,address;name=address".
+    public static func hostTable(_ spec: String) -> [String: [String]] { HostTableResolver.table(spec) }
 
     public init(host: String, share: String, credentials: NTLMCredentials, logger: Logger) {
         self.host = host

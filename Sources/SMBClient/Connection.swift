@@ -61,6 +61,8 @@ final class Connection: Sendable {
     let logger: Logger
     /// The server's numeric address, once connected.
     let remoteIP = Locked<String?>(nil)
+    /// The TCP port connected to (445, or 139 for the NetBIOS session service).
+    let port: Int
     let frameLimit = FrameLimit(Connection.initialFrameLimit)
     let requestTimeout: TimeAmount
     private let state = Locked(State())
@@ -74,21 +76,32 @@ final class Connection: Sendable {
     /// Headroom above the largest payload for headers and compound framing.
     static let frameHeadroom = 64 * 1024
 
-    init(label: String, logger: Logger, requestTimeout: TimeAmount) {
+    /// Over the NetBIOS session service (port 139): messages stay within its 17-bit length.
+    let overNetBIOS: Bool
+
+    init(label: String, port: Int = 445, logger: Logger, requestTimeout: TimeAmount, overNetBIOS: Bool = false) {
         self.label = label
+        self.port = port
+        self.overNetBIOS = overNetBIOS
         var l = logger
         l[metadataKey: "conn"] = "\(label)"
         self.logger = l
         self.requestTimeout = requestTimeout
     }
 
-    /// Opens the TCP connection (Direct TCP, port 445 unless told otherwise).
-    static func open(host: String, port: Int, connectTimeout: TimeAmount, requestTimeout: TimeAmount,
-                     logger: Logger) async throws -> Connection {
-        let conn = Connection(label: "\(host):\(port)", logger: logger, requestTimeout: requestTimeout)
+    /// Opens the TCP connection: Direct TCP (MS-SMB2 2.1), or with `netbios` the NetBIOS
+    /// session service (RFC 1002 4.3, port 139), whose SESSION REQUEST is answered before
+    /// this returns. A server that does not answer the call is `Unanswered`.
+    static func open(host: String, port: Int, netbios: NetBIOSCall? = nil, addresses: [String]? = nil,
+                     connectTimeout: TimeAmount, requestTimeout: TimeAmount, logger: Logger) async throws -> Connection {
+        let conn = Connection(label: "\(host):\(port)", port: port, logger: logger, requestTimeout: requestTimeout,
+                              overNetBIOS: netbios != nil)
         let limit = conn.frameLimit
-        let bootstrap = ClientBootstrap(group: EventLoopExecutor.shared.loop)
+        let loop = EventLoopExecutor.shared.loop
+        let called = netbios.map { _ in loop.makePromise(of: NetBIOSSession.Response.self) }
+        let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(connectTimeout)
+            .resolver(addresses.map { HostTableResolver(addresses: $0, port: port, loop: loop) })
             // TCP_NODELAY is a TCP-level option (socketOption() would set SOL_SOCKET 1, SO_DEBUG,
             // which only CAP_NET_ADMIN may: every unprivileged mount failed with EACCES).
             .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
@@ -99,6 +112,7 @@ final class Connection: Sendable {
                            value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 65536, maximum: 1 << 20))
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
+                    if let called { try ch.pipeline.syncOperations.addHandler(SessionResponseReader(answer: called)) }
                     try ch.pipeline.syncOperations.addHandler(FrameReceiver(sink: conn, limit: limit))
                 }
             }
@@ -106,12 +120,80 @@ final class Connection: Sendable {
         do {
             channel = try await bootstrap.connect(host: host, port: port).get()
         } catch {
-            throw SMBError.connectFailed("cannot connect to \(host) port \(port): \(Self.describe(error))")
+            called?.fail(error)
+            throw Unanswered(message: "cannot connect to \(host) port \(port): \(Self.describe(error))",
+                             refusedOrTimedOut: Self.refusedOrTimedOut(error))
         }
         conn.state.withLock { $0.channel = channel }
         conn.remoteIP.withLock { $0 = channel.remoteAddress?.ipAddress }
-        conn.logger.info("connected", metadata: ["address": "\(channel.remoteAddress?.ipAddress ?? "?")"])
+        if let netbios, let called {
+            do {
+                try await Self.call(netbios, on: channel, answer: called, host: host, port: port, within: connectTimeout)
+            } catch {
+                channel.close(promise: nil)
+                throw error
+            }
+        }
+        conn.logger.info("connected", metadata: ["address": "\(channel.remoteAddress?.ipAddress ?? "?")",
+                                                 "port": "\(port)"])
         return conn
+    }
+
+    /// A connect that failed: why, and whether nothing answered there (refused, unreachable,
+    /// timed out), where another port may.
+    struct Unanswered: Error, CustomStringConvertible {
+        let message: String
+        let refusedOrTimedOut: Bool
+        var description: String { message }
+    }
+
+    /// SESSION REQUEST and its answer (RFC 1002 4.3.2-4.3.5).
+    private static func call(_ names: NetBIOSCall, on channel: Channel, answer: EventLoopPromise<NetBIOSSession.Response>,
+                             host: String, port: Int, within limit: TimeAmount) async throws {
+        let timer = channel.eventLoop.scheduleTask(in: limit) {
+            answer.fail(SMBError.connectFailed("\(host) port \(port) did not answer the NetBIOS session request"))
+        }
+        defer { timer.cancel() }
+        var out = channel.allocator.buffer(capacity: 80)
+        out.writeBytes(NetBIOSSession.request(called: names.called, calling: names.calling))
+        channel.writeAndFlush(out, promise: nil)
+        let r: NetBIOSSession.Response
+        do { r = try await answer.futureResult.get() } catch let e as SMBError { throw e } catch {
+            throw SMBError.connectFailed("NetBIOS session with \(host) port \(port) failed: \(describe(error))")
+        }
+        switch r {
+        case .positive: return
+        case .negative(let code):
+            throw NegativeSessionResponse(code: code, message: "\(host) port \(port) refused the NetBIOS session for called name "
+                                          + "\"\(names.called)\": \(NetBIOSSession.describe(negative: code))")
+        case .retarget(let address, let p):
+            throw Retarget(address: address, port: p)
+        }
+    }
+
+    /// NEGATIVE SESSION RESPONSE (RFC 1002 4.3.4).
+    struct NegativeSessionResponse: Error, CustomStringConvertible {
+        let code: UInt8
+        let message: String
+        var description: String { message }
+    }
+
+    /// RETARGET SESSION RESPONSE (RFC 1002 4.3.5): call again there.
+    struct Retarget: Error {
+        let address: String
+        let port: Int
+    }
+
+    /// Whether a connect failed because nothing answered at that address and port.
+    static func refusedOrTimedOut(_ error: Error) -> Bool {
+        if let e = error as? NIOConnectionError {
+            return !e.connectionErrors.isEmpty && e.connectionErrors.allSatisfy { refusedOrTimedOut($0.error) }
+        }
+        if let e = error as? IOError {
+            return [ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH].contains(e.errnoCode)
+        }
+        if case ChannelError.connectTimeout = error { return true }
+        return false
     }
 
     /// A one-line reason for a failed connect: "connection refused", "timed out", ...

@@ -52,6 +52,12 @@ final class FrameReceiver: ChannelInboundHandler {
                     let take = min(DirectTCP.headerSize - prefix.count, buf.readableBytes)
                     prefix.append(contentsOf: buf.readBytes(length: take) ?? [])
                     guard prefix.count == DirectTCP.headerSize else { return }
+                    // A NetBIOS SESSION KEEP ALIVE (RFC 1002 4.3.7, no trailer) carries no message;
+                    // servers send it on port 139, and some on 445 too.
+                    if prefix == [NetBIOSSession.keepAlive, 0, 0, 0] {
+                        prefix.removeAll(keepingCapacity: true)
+                        continue
+                    }
                     let n = try DirectTCP.frameLength(prefix[0], prefix[1], prefix[2], prefix[3])
                     prefix.removeAll(keepingCapacity: true)
                     let max = limit.current

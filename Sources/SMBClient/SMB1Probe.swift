@@ -7,10 +7,9 @@ extension Handshake {
     /// only speaks SMB1 from one that failed otherwise. True for SMB1-only; nothing goes on
     /// over SMB1 either way.
     static func serverSpeaksOnlySMB1(_ config: ClientConfiguration) async -> Bool {
-        guard let conn = try? await Connection.open(host: config.dialHost, port: config.port,
-                                                    connectTimeout: timeAmount(config.connectTimeout),
-                                                    requestTimeout: timeAmount(min(config.requestTimeout, .seconds(10))),
-                                                    logger: config.logger) else { return false }
+        guard let conn = try? await Connection.dial(config, requestTimeout: min(config.requestTimeout, .seconds(10))) else {
+            return false
+        }
         defer { conn.close() }
         guard let id = try? await conn.acquireMessageId(charge: 1), id == 0,
               let channel = conn.currentChannel else { return false }

@@ -89,8 +89,10 @@ enum Handshake {
         let seal = try first?.seal ?? decideSeal(conn, config: config, dialect: dialect, cipher: cipher)
         let largeMTU = resp.capabilities.contains(.largeMTU) && dialect >= .smb210
         let smallMax = 65536
-        let maxRead = largeMTU ? min(Int(resp.maxReadSize), config.maxIOSize) : min(Int(resp.maxReadSize), smallMax)
-        let maxWrite = largeMTU ? min(Int(resp.maxWriteSize), config.maxIOSize) : min(Int(resp.maxWriteSize), smallMax)
+        // Over NetBIOS a message is at most 0x1FFFF bytes (RFC 1002 4.3.1): 64 KiB payloads.
+        let ioMax = conn.overNetBIOS ? smallMax : config.maxIOSize
+        let maxRead = largeMTU ? min(Int(resp.maxReadSize), ioMax) : min(Int(resp.maxReadSize), smallMax)
+        let maxWrite = largeMTU ? min(Int(resp.maxWriteSize), ioMax) : min(Int(resp.maxWriteSize), smallMax)
         let maxTransact = min(Int(resp.maxTransactSize), smallMax)
         guard maxRead >= 4096, maxWrite >= 4096, maxTransact >= 4096 else {
             throw SMBError.malformed("NEGOTIATE: MaxReadSize \(resp.maxReadSize), MaxTransactSize \(resp.maxTransactSize)")

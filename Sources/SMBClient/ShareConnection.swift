@@ -20,6 +20,9 @@ final class ShareConnection: Sendable {
         let treeId: UInt32
         let generation: UInt64
         let negotiated: Negotiated
+        /// The share is in a DFS namespace (SMB2_SHARE_CAP_DFS, MS-SMB2 2.2.10): paths below it
+        /// may be links, answered with STATUS_PATH_NOT_COVERED (MS-DFSC 3.1.5.1).
+        var inDFS = false
         /// Extra connections bound to this session (multichannel).
         let channels = Channels()
 
@@ -200,10 +203,7 @@ final class ShareConnection: Sendable {
     /// Dial, NEGOTIATE, SESSION_SETUP, TREE_CONNECT. Any failure closes the new connection.
     static func establish(_ config: ClientConfiguration, clientGuid: [UInt8], generation: UInt64,
                           previousSessionId: UInt64 = 0, connectTimeout: Duration? = nil) async throws -> Binding {
-        let conn = try await Connection.open(host: config.dialHost, port: config.port,
-                                             connectTimeout: timeAmount(connectTimeout ?? config.connectTimeout),
-                                             requestTimeout: timeAmount(config.requestTimeout),
-                                             logger: config.logger)
+        let conn = try await Connection.dial(config, connectTimeout: connectTimeout)
         do {
             let negotiated: Negotiated
             do {
@@ -241,8 +241,10 @@ final class ShareConnection: Sendable {
                 throw SMBError.unsupported("\"\(config.share)\" is not a disk share")
             }
             try await Handshake.validateNegotiate(conn, negotiated: negotiated, treeId: r.header.treeId)
-            return Binding(connection: conn, sessionId: sessionId, treeId: r.header.treeId, generation: generation,
-                           negotiated: negotiated)
+            var b = Binding(connection: conn, sessionId: sessionId, treeId: r.header.treeId, generation: generation,
+                            negotiated: negotiated)
+            b.inDFS = tc.capabilities & TreeConnectResponse.SMB2_SHARE_CAP_DFS != 0
+            return b
         } catch {
             conn.close()
             throw error
@@ -520,9 +522,7 @@ final class ShareConnection: Sendable {
         var log = config.logger
         log[metadataKey: "channel"] = "\(number)"
         do {
-            let conn = try await Connection.open(host: config.dialHost, port: config.port,
-                                                 connectTimeout: timeAmount(config.connectTimeout),
-                                                 requestTimeout: timeAmount(config.requestTimeout), logger: log)
+            let conn = try await Connection.dial(config, logger: log)
             do {
                 let n = try await Handshake.negotiate(conn, config: config, clientGuid: clientGuid, like: b.negotiated)
                 guard n.dialect == b.negotiated.dialect, n.signingAlgorithm == b.negotiated.signingAlgorithm,

@@ -72,7 +72,7 @@ extension Share {
             Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
         }
         return ShareStatus(
-            server: config.host, port: config.port, share: config.share, dialect: "\(dialect)",
+            server: config.host, port: b?.connection.port ?? config.port, share: config.share, dialect: "\(dialect)",
             signing: signingAlgorithm.map(Self.name), encryption: encryption.map { "\($0)" },
             authentication: authentication,
             posixExtensions: !config.posixExtensions ? "not asked for (noposix)"

@@ -61,6 +61,11 @@ public struct NTStatus: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let userSessionDeleted = NTStatus(rawValue: 0xC000_0203)
     public static let accountLockedOut = NTStatus(rawValue: 0xC000_0234)
     public static let notAReparsePoint = NTStatus(rawValue: 0xC000_0275)
+    /// The path crosses a DFS link: ask for a referral (MS-DFSC 3.1.5.1).
+    public static let pathNotCovered = NTStatus(rawValue: 0xC000_0257)
+    /// The server is not DFS-capable (MS-SMB2 3.3.5.15.2).
+    public static let fsDriverRequired = NTStatus(rawValue: 0xC000_019C)
+    public static let notFound = NTStatus(rawValue: 0xC000_0225)
     public static let networkSessionExpired = NTStatus(rawValue: 0xC000_035C)
 
     /// Severity bits 31..30 = 3 mean error (MS-ERREF 2.3.1); warnings such as
@@ -96,6 +101,7 @@ public struct NTStatus: RawRepresentable, Hashable, Sendable, CustomStringConver
         0xC000_0128: "STATUS_FILE_CLOSED", 0xC000_0161: "STATUS_ILLEGAL_CHARACTER",
         0xC000_0203: "STATUS_USER_SESSION_DELETED",
         0xC000_0234: "STATUS_ACCOUNT_LOCKED_OUT", 0xC000_0275: "STATUS_NOT_A_REPARSE_POINT",
+        0xC000_0257: "STATUS_PATH_NOT_COVERED", 0xC000_019C: "STATUS_FS_DRIVER_REQUIRED", 0xC000_0225: "STATUS_NOT_FOUND",
         0xC000_035C: "STATUS_NETWORK_SESSION_EXPIRED",
     ]
 

@@ -26,6 +26,8 @@ public struct ShareFlags: OptionSet, Sendable {
 }
 
 public struct TreeConnectResponse: Sendable {
+    /// Capabilities (2.2.10): the share is in a DFS namespace.
+    public static let SMB2_SHARE_CAP_DFS: UInt32 = 0x0000_0008
     public var shareType: UInt8
     public var shareFlags: ShareFlags
     public var capabilities: UInt32

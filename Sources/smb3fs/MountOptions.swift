@@ -15,7 +15,17 @@ struct UsageError: Error {
 /// What the command line asks for (mount.cifs option names where the meaning is the same).
 struct MountOptions {
     var host = ""
-    var port = 445
+    var port = 445 { didSet { portGiven = true } }
+    /// A port was named (`port=` or //HOST:PORT): no fallback to another.
+    var portGiven = false
+    /// `netbios_fallback`: port 139 when nothing answers on 445 (only without a port named).
+    var netbiosFallback = false
+    /// `nodfs`: DFS links are not followed (EREMOTE below one).
+    var dfs = true
+    /// `servern=`: the server's NetBIOS name on port 139.
+    var serverNetBIOSName: String?
+    /// `netbiosname=`: this client's NetBIOS name on port 139.
+    var clientNetBIOSName: String?
     var share = ""
     /// Subdirectory of the share to mount, "/"-separated, "" for the share root.
     var path = ""
@@ -310,6 +320,10 @@ struct MountOptions {
         case "credentials", "cred": credentialsFile = try need()
         case "domain", "dom", "workgroup": domain = try need()
         case "port": port = try Self.port(try need())
+        case "netbios_fallback": netbiosFallback = true
+        case "nodfs": dfs = false
+        case "servern": serverNetBIOSName = try Self.netbiosName(key, try need())
+        case "netbiosname": clientNetBIOSName = try Self.netbiosName(key, try need())
         case "vers": dialects = try Self.dialects(try need())
         case "min_vers":
             guard let lowest = try Self.dialects(try need()).min() else { throw UsageError("option min_vers needs a value") }
@@ -408,6 +422,15 @@ struct MountOptions {
             if key.hasPrefix("x-") { return }
             throw UsageError("unknown option \"\(key)\"")
         }
+    }
+
+    /// A NetBIOS name (RFC 1001 14.1): 1 to 15 printable ASCII characters, no spaces; kept
+    /// upper-cased as sent.
+    static func netbiosName(_ key: String, _ v: String) throws -> String {
+        guard (1...15).contains(v.utf8.count), v.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw UsageError("bad \(key) \"\(v)\": expected a NetBIOS name of 1 to 15 printable characters")
+        }
+        return v.uppercased()
     }
 
     /// A numeric IPv4 or IPv6 address (inet_pton).

@@ -127,7 +127,9 @@ struct SMB3FS {
             let config = config
             let logger = logger
             fs = try runBlocking {
-                let share = try await Share.connect(config)
+                let (share, root) = try await Share.connect(config, below: options.path)
+                var fsOptions = fsOptions
+                fsOptions.rootPath = root
                 let fs = Filesystem(share: share, options: fsOptions, logger: logger)
                 do {
                     try await fs.checkRoot()
@@ -178,6 +180,10 @@ struct SMB3FS {
                                     logger: Logger) -> ClientConfiguration {
         var config = ClientConfiguration(host: options.host, share: options.share, credentials: credentials, logger: logger)
         config.port = options.port
+        config.dfs = options.dfs
+        config.netbiosFallback = options.netbiosFallback && !options.portGiven
+        config.serverNetBIOSName = options.serverNetBIOSName
+        config.clientNetBIOSName = options.clientNetBIOSName
         config.kerberos = kerberos
         config.address = options.address
         config.dialects = options.offeredDialects
@@ -189,6 +195,7 @@ struct SMB3FS {
         if let list = getenv("SMB3FS_TREAT_AS_PUBLIC") {
             config.treatAsPublic = Set(String(cString: list).split(separator: ",").map(String.init))
         }
+        if let table = getenv("SMB3FS_HOSTS") { config.hostTable = ClientConfiguration.hostTable(String(cString: table)) }
         if let c = options.ciphers { config.ciphers = c }
         config.requiredCiphers = options.requiredCiphers
         config.mapPosixNames = options.mapPosixNames
@@ -201,6 +208,9 @@ struct SMB3FS {
     struct FSRootError: Error { let path: String; let error: Error }
 
     static func describe(_ error: Error) -> String {
+        if let e = error as? SMBError, e.ntStatus == .pathNotCovered {
+            return "the path crosses a DFS link, which is not followed (nodfs)"
+        }
         if let e = error as? SMBError { return e.description }
         if let e = error as? FSError { return String(cString: strerror(e.errno)) }
         return "\(error)"

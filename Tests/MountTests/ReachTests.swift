@@ -1,0 +1,146 @@
+// Issue 16: reaching a share where it lives. Port 139 (the NetBIOS session service), IPv6
+// literals, a name with several addresses, and a mount path through a DFS link.
+import Foundation
+import XCTest
+
+extension MountTestCase {
+    /// The "share" part of `smb3fs status --json` for the setUp mount point.
+    func shareStatus(file: StaticString = #filePath, line: UInt = #line) -> [String: Any] {
+        status(file: file, line: line)?["share"] as? [String: Any] ?? [:]
+    }
+}
+
+/// A Samba of the test's own that listens on port 139 only (`smb ports = 139`).
+final class NetBIOSTests: OwnServerTestCase {
+    override func serverEnv() -> [String: String] {
+        var e = super.serverEnv()
+        e["SMB_PORT"] = "139"
+        return e
+    }
+
+    /// `port=139` mounts over the session service; files go both ways, and `status` names
+    /// the port in use.
+    func testPort139MountsReadsAndWrites() throws {
+        XCTAssertEqual(sh(#"printf 'over netbios\n' > "$1/f" && chown "$2" "$1/f""#, sharePath, env.user).status, 0)
+        guard mountOwn(["port=139"]) else { return }
+        XCTAssertEqual(sh(#"cat "$1/f""#, mnt).stdout, "over netbios\n")
+        // More than one 64 KiB message each way (a session message is at most 0x1FFFF bytes).
+        XCTAssertEqual(sh(#"head -c 3M /dev/urandom > "$1/src" && cp "$1/src" "$2/big" && cmp "$1/src" "$2/big""#,
+                          work, mnt, timeout: 120).status, 0)
+        assertSameContent(work + "/src", sharePath + "/big", "the server's copy differs")
+        XCTAssertEqual(shareStatus()["port"] as? Int, 139)
+    }
+
+    /// Nothing answers on 445: without `netbios_fallback` the mount fails with one line
+    /// naming the port; with it, the mount goes to 139. A port named is never changed.
+    func testFallbackOnlyWhenAsked() throws {
+        let plain = mount(source: "//\(ip!)/rw", options: ["credentials=\(credentials!)"])
+        XCTAssertNotEqual(plain.status, 0)
+        XCTAssertEqual(plain.stderrLines.count, 1, plain.summary)
+        XCTAssertTrue(plain.stderr.contains("port 445") && plain.stderr.contains("refused"), plain.stderr)
+
+        let named = mount(source: "//\(ip!)/rw", options: ["credentials=\(credentials!)", "port=445", "netbios_fallback"])
+        XCTAssertNotEqual(named.status, 0, "port=445 was named, yet the mount went elsewhere")
+
+        guard mountOwn(["netbios_fallback"]) else { return }
+        XCTAssertEqual(shareStatus()["port"] as? Int, 139)
+        XCTAssertEqual(sh(#"echo fallback > "$1/g" && cat "$2/g""#, mnt, sharePath).stdout, "fallback\n")
+    }
+
+    /// servern= and netbiosname= are checked (a NetBIOS name is 1 to 15 printable characters)
+    /// and sent: Samba names its log for a client by the calling name of its SESSION REQUEST.
+    func testNetBIOSNames() throws {
+        for (key, v) in [("servern", "A-NAME-LONGER-THAN-15"), ("netbiosname", "two words")] {
+            let r = mount(source: "//\(ip!)/rw", options: ["credentials=\(credentials!)", "port=139", "\(key)=\(v)"])
+            assertCleanFailure(r, "\(key)=\(v)")
+            XCTAssertEqual(r.stderrLines, ["smb3fs: bad \(key) \"\(v)\": expected a NetBIOS name of 1 to 15 printable characters"])
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: smbDir + "/log/log.client1"))
+        XCTAssertTrue(mountOwn(["port=139", "servern=SMBTEST", "netbiosname=client1"]))
+        XCTAssertEqual(sh(#"ls "$1""#, mnt).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: smbDir + "/log/log.client1"),
+                      "the server did not get the calling name: \((try? FileManager.default.contentsOfDirectory(atPath: smbDir + "/log")) ?? [])")
+    }
+}
+
+/// A Samba of the test's own on the IPv6 loopback address.
+final class IPv6Tests: OwnServerTestCase {
+    override func prepareNetwork() throws -> String { "::1" }
+
+    func testIPv6LiteralMounts() throws {
+        XCTAssertEqual(sh(#"printf 'six\n' > "$1/v6" && chown "$2" "$1/v6""#, sharePath, env.user).status, 0)
+        guard mountOK(source: "//[::1]/rw", options: ["credentials=\(credentials!)"]) else { return }
+        XCTAssertEqual(sh(#"cat "$1/v6""#, mnt).stdout, "six\n")
+        let channels = shareStatus()["channels"] as? [[String: Any]]
+        XCTAssertEqual(channels?.first?["address"] as? String, "::1")
+    }
+}
+
+/// A host name with several addresses, the first of them dead (SMB3FS_HOSTS gives the name
+/// its addresses, as a resolver with two A records would).
+final class AddressTests: OwnServerTestCase {
+    func testADeadAddressIsPassedOver() throws {
+        let dead = "127.0.0.97"
+        extraEnvironment["SMB3FS_HOSTS"] = "nas.test=\(dead),\(ip!)"
+        XCTAssertEqual(sh(#"printf 'found\n' > "$1/h" && chown "$2" "$1/h""#, sharePath, env.user).status, 0)
+        guard mountOK(source: "//nas.test/rw", options: ["credentials=\(credentials!)"]) else { return }
+        XCTAssertEqual(sh(#"cat "$1/h""#, mnt).stdout, "found\n")
+        let s = shareStatus()
+        XCTAssertEqual((s["channels"] as? [[String: Any]])?.first?["address"] as? String, ip)
+        XCTAssertEqual(s["server"] as? String, "nas.test")
+        // ip= pins one address: the dead one is all there is then.
+        let pinned = mount(source: "//nas.test/rw", at: makeDir("pinned"), options: ["credentials=\(credentials!)", "ip=\(dead)"])
+        XCTAssertNotEqual(pinned.status, 0)
+        XCTAssertTrue(pinned.stderr.contains(dead), pinned.stderr)
+    }
+}
+
+/// The main server's `dfs` share is a DFS root (Scripts/samba-server); its links, made here,
+/// point at this test's own Samba.
+final class DFSMountTests: OwnServerTestCase {
+    var dfsDir: String { (env.sharePath as NSString).deletingLastPathComponent + "/dfs" }
+    var links: [String] = []
+
+    /// A link in the namespace: a symlink "msdfs:SERVER\SHARE,..." (Samba's form).
+    func makeLink(_ targets: [String]) -> String {
+        let name = "link-\(UUID().uuidString.prefix(8))"
+        XCTAssertEqual(sh(#"ln -s "$2" "$1""#, dfsDir + "/" + name, "msdfs:" + targets.joined(separator: ",")).status, 0)
+        links.append(name)
+        return name
+    }
+
+    override func tearDownWithError() throws {
+        for l in links { unlink(dfsDir + "/" + l) }
+        try super.tearDownWithError()
+    }
+
+    /// A mount path through a link lands on the link's target: reads and writes reach the
+    /// target server's disk, and `status` names the target.
+    func testMountThroughALink() throws {
+        XCTAssertEqual(sh(#"mkdir -p "$1/sub" && printf 'behind the link\n' > "$1/sub/f" && chown -R "$2" "$1/sub""#,
+                          sharePath, env.user).status, 0)
+        let link = makeLink(["\(ip!)\\rw"])
+        guard mountOK(source: "//\(env.host)/dfs/\(link)/sub", options: ["credentials=\(credentials!)"]) else { return }
+        XCTAssertEqual(sh(#"cat "$1/f""#, mnt).stdout, "behind the link\n")
+        XCTAssertEqual(sh(#"echo written > "$1/new""#, mnt).status, 0)
+        XCTAssertEqual(try String(contentsOfFile: sharePath + "/sub/new", encoding: .utf8), "written\n")
+        XCTAssertEqual(shareStatus()["server"] as? String, ip)
+        XCTAssertEqual(shareStatus()["share"] as? String, "rw")
+    }
+
+    /// A link with two targets, the first down: the second serves the mount.
+    func testFirstTargetDownSecondServes() throws {
+        XCTAssertEqual(sh(#"printf 'second\n' > "$1/t" && chown "$2" "$1/t""#, sharePath, env.user).status, 0)
+        let link = makeLink(["127.0.0.97\\rw", "\(ip!)\\rw"])
+        guard mountOK(source: "//\(env.host)/dfs/\(link)", options: ["credentials=\(credentials!)"]) else { return }
+        XCTAssertEqual(sh(#"cat "$1/t""#, mnt).stdout, "second\n")
+    }
+
+    /// `nodfs`: the link is not followed, and the mount says why in one line.
+    func testNodfsDoesNotFollow() throws {
+        let link = makeLink(["\(ip!)\\rw"])
+        let r = mount(source: "//\(env.host)/dfs/\(link)", options: ["credentials=\(credentials!)", "nodfs"])
+        assertCleanFailure(r, "nodfs")
+        XCTAssertTrue(r.stderr.contains("DFS link"), r.stderr)
+    }
+}
