@@ -18,6 +18,9 @@ public struct ClientConfiguration: Sendable {
     /// Host names with their addresses, answered instead of the system's resolver
     /// (SMB3FS_HOSTS="name=address,address;...", for tests): "name=address,..." per entry.
     public var hostTable: [String: [String]] = [:]
+    /// Seconds a DFS referral is kept at most, below its time to live (SMB3FS_DFS_TTL_MAX,
+    /// for tests: servers give minutes).
+    public var dfsTTLMax: Int?
     /// Follow DFS referrals (MS-DFSC) where a path crosses a link; `nodfs` turns it off.
     public var dfs = true
     /// `netbios_fallback`: when nothing answers on port 445, the NetBIOS session service on 139

@@ -29,6 +29,9 @@ extension Share {
     /// Whether the tree is in a DFS namespace (SMB2_SHARE_CAP_DFS): paths below it may be links.
     public var inDFS: Bool { link.current?.inDFS ?? false }
 
+    /// Whether `path` is served through a DFS link followed (by another server and share).
+    public func isBelowDFSLink(_ path: String) -> Bool { dfs?.lookup(path) != nil }
+
     /// FSCTL_DFS_GET_REFERRALS (MS-DFSC 3.1.4.2, sent as MS-SMB2 3.2.4.20.3 says: IOCTL with
     /// FileId all ones, on a tree of this server's session) for `path` in its wire form
     /// "\server\share\...". The buffer starts at 8 KiB and doubles on STATUS_BUFFER_OVERFLOW

@@ -84,12 +84,14 @@ extension Share {
     /// FilePosixInformation of `path` in one round trip (CREATE with the POSIX context +
     /// QUERY_INFO class 0x64 + CLOSE); a symlink or other reparse point is opened itself.
     public func queryPosixInformation(path: String) async throws -> FilePosixInformation {
-        var create = CreateRequest(name: path, desiredAccess: [.readAttributes, .synchronize])
-        create.createDisposition = .open
-        create.createOptions = .openReparsePoint
-        create.shareAccess = .all
-        Self.makePosix(&create)
-        let rs = try await compound(create, [(.queryInfo, Self.posixQuery())])
+        let rs = try await compound(path: path, create: { p in
+            var create = CreateRequest(name: p, desiredAccess: [.readAttributes, .synchronize])
+            create.createDisposition = .open
+            create.createOptions = .openReparsePoint
+            create.shareAccess = .all
+            Self.makePosix(&create)
+            return create
+        }, { _ in [(.queryInfo, Self.posixQuery())] })
         // `compound` has thrown for any status but success.
         guard let info = try Self.posixInformation(from: rs[1]) else { throw SMBError.status(rs[1].header.status, .queryInfo) }
         return info

@@ -20,9 +20,12 @@ public final class Share: Sendable {
     let logger: Logger
     let names: NameMapping
     private let keepalive = Locked<Task<Void, Never>?>(nil)
+    /// The links followed below a DFS namespace share (nil: not one, or `nodfs`).
+    let dfs: DFSLinks?
 
-    init(link: ShareConnection, first: ShareConnection.Binding) {
+    init(link: ShareConnection, first: ShareConnection.Binding, dfs: DFSLinks? = nil) {
         self.link = link
+        self.dfs = dfs
         let n = first.negotiated
         dialect = n.dialect
         signingAlgorithm = first.connection.sessionSigner == nil ? nil : n.signingAlgorithm
@@ -43,7 +46,8 @@ public final class Share: Sendable {
     public static func connect(_ config: ClientConfiguration) async throws -> Share {
         let clientGuid = Random.bytes(16)
         let first = try await ShareConnection.establish(config, clientGuid: clientGuid, generation: 1)
-        let share = Share(link: ShareConnection(config: config, clientGuid: clientGuid, first: first), first: first)
+        let share = Share(link: ShareConnection(config: config, clientGuid: clientGuid, first: first), first: first,
+                          dfs: first.inDFS && config.dfs ? DFSLinks(config: config) : nil)
         share.startKeepalive(interval: config.echoInterval)
         return share
     }
@@ -52,19 +56,45 @@ public final class Share: Sendable {
     /// left; the break is acknowledged once the handler returns.
     public func onLeaseBreak(_ handler: @escaping @Sendable ([FileId], LeaseState) async -> Void) {
         link.onLeaseBreak(handler)
+        dfs?.onLeaseBreak(handler)
+    }
+
+    /// The connection an open belongs to: the share's, or a DFS link's.
+    func owner(_ fileId: FileId) -> ShareConnection { dfs?.owner(of: fileId) ?? link }
+
+    /// Runs `body` with the connection and path that serve `path`: the share's, or, below a
+    /// DFS link, the link target's (MS-DFSC 3.1.4.1). A path the namespace server answers
+    /// STATUS_PATH_NOT_COVERED for is resolved by referral and `body` runs again there.
+    func routed<T: Sendable>(_ path: String, _ body: @Sendable (ShareConnection, String) async throws -> T) async throws -> T {
+        guard let dfs else { return try await body(link, path) }
+        var (l, p) = dfs.lookup(path) ?? (link, path)
+        do {
+            return try await body(l, p)
+        } catch SMBError.status(.pathNotCovered, _) where l === link {
+            (l, p) = try await dfs.resolve(path, via: self)
+            return try await body(l, p)
+        }
+    }
+
+    /// `newPath`'s name on `l`, for a rename or link of a file `l` serves: a name on another
+    /// connection (across a DFS link) is another volume, as rename(2)'s EXDEV says.
+    func wireName(_ newPath: String, on l: ShareConnection) throws -> String {
+        let (there, p) = dfs?.lookup(newPath) ?? (link, newPath)
+        guard there === l else { throw SMBError.status(.notSameDevice, .setInfo) }
+        return wireName(p)
     }
 
     /// Whether the open holds a lease with read caching (MS-SMB2 2.2.13.2.8): another
     /// client's write breaks it first, and the lease state changes as the break arrives.
     public func cachesReads(_ fileId: FileId) -> Bool {
-        link.record(fileId)?.durable?.leaseState.contains(.readCaching) ?? false
+        owner(fileId).record(fileId)?.durable?.leaseState.contains(.readCaching) ?? false
     }
 
     /// Whether the open holds a lease with handle caching: another client's conflicting open,
     /// rename or delete breaks it first, so the open may outlive its last user a while
     /// (MS-SMB2 2.2.13.2.8, 3.3.4.7).
     public func cachesHandle(_ fileId: FileId) -> Bool {
-        link.record(fileId)?.durable?.leaseState.contains(.handleCaching) ?? false
+        owner(fileId).record(fileId)?.durable?.leaseState.contains(.handleCaching) ?? false
     }
 
     /// Whether requests on this share are signed and responses verified.
@@ -98,16 +128,19 @@ public final class Share: Sendable {
         let task = Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval / 2)
-                guard let self, let b = self.link.current else { continue }
-                if b.connection.idle < interval { continue }
-                do {
-                    let r = try await b.connection.send(.echo, body: SimpleRequest.encodeBody(),
-                                                        timeout: timeAmount(interval))
-                    if r.header.status != .success { throw SMBError.status(r.header.status, .echo) }
-                } catch let e as SMBError {
-                    self.link.failed(b, e)
-                } catch {
-                    self.link.failed(b, .connectionClosed("\(error)"))
+                guard let self else { continue }
+                // The share's connection, and each DFS link target's.
+                for l in [self.link] + (self.dfs?.connections ?? []) {
+                    guard let b = l.current, b.connection.idle >= interval else { continue }
+                    do {
+                        let r = try await b.connection.send(.echo, body: SimpleRequest.encodeBody(),
+                                                            timeout: timeAmount(interval))
+                        if r.header.status != .success { throw SMBError.status(r.header.status, .echo) }
+                    } catch let e as SMBError {
+                        l.failed(b, e)
+                    } catch {
+                        l.failed(b, .connectionClosed("\(error)"))
+                    }
                 }
             }
         }
@@ -124,9 +157,10 @@ public final class Share: Sendable {
     func call(_ command: Command, fileId: FileId? = nil, charge: Int = 1, allowing: Set<NTStatus> = [],
                       spread: Bool = false, sent: (@Sendable () -> Void)? = nil, payload: ArraySlice<UInt8> = [],
                       _ build: @Sendable @escaping (FileId) -> [UInt8]) async throws -> Response {
-        try await link.perform { b in
+        let l = fileId.map(owner) ?? link
+        return try await l.perform { b in
             var fid = FileId(persistent: 0, volatile: 0)
-            if let fileId { fid = try await self.link.serverId(fileId, on: b) }
+            if let fileId { fid = try await l.serverId(fileId, on: b) }
             let conn = spread ? b.ioConnection() : b.connection
             let r: Response
             do {
@@ -171,7 +205,7 @@ public final class Share: Sendable {
                       attributes: FileAttributes, shareAccess: ShareAccess, durable: Bool, contexts: [CreateContext],
                       posixPath: Bool, firstRead: Int) async throws -> (CreateResponse, ArraySlice<UInt8>?) {
         let names = self.names
-        return try await link.perform { b in
+        return try await routed(path) { l, path in try await l.perform { b in
             func send(_ ask: ShareConnection.Durable?) async throws -> (CreateResponse, [UInt8]?, ShareConnection.Durable?,
                                                                         ArraySlice<UInt8>?) {
                 try await ShareConnection.sendCreate(
@@ -182,7 +216,7 @@ public final class Share: Sendable {
             let writing = access.contains(.writeData)
             // A file already open here is opened again under its lease key: one lease for all
             // of this client's opens of it, which then never break each other.
-            let key = durable ? self.link.leaseKey(for: path) : nil
+            let key = durable ? l.leaseKey(for: path) : nil
             var reply: (CreateResponse, [UInt8]?, ShareConnection.Durable?, ArraySlice<UInt8>?)
             var replacing = false
             do {
@@ -199,9 +233,9 @@ public final class Share: Sendable {
                                                     diskFileId: disk, creationTime: resp.basics.creationTime,
                                                     serverId: resp.fileId, generation: b.generation)
             record.durable = granted
-            resp.fileId = self.link.register(record, replacing: replacing)
+            resp.fileId = l.register(record, replacing: replacing)
             return (resp, head)
-        }
+        } }
     }
 
     /// Opens `path`, runs `body` with the handle and closes it whatever happens. (The three
@@ -229,7 +263,7 @@ public final class Share: Sendable {
     /// it while open, and the server no longer moves them at or after the close (MS-FSA
     /// 2.1.5.14.2). A refused SET_INFO is only logged: the data is on the server either way.
     public func close(_ fileId: FileId, setting times: FileSetInformation? = nil) async throws {
-        guard let (b, sid) = link.unregister(fileId) else { return }
+        guard let (b, sid) = owner(fileId).unregister(fileId) else { return }
         let close = (Command.close, CloseRequest(fileId: sid).encodeBody())
         let r: Response
         if let times {
@@ -336,27 +370,35 @@ public final class Share: Sendable {
 
     /// Renames an open file or directory to `path` ("/"-separated, from the share root).
     public func rename(_ fileId: FileId, to path: String, replaceIfExists: Bool) async throws {
-        try await setInfo(fileId, .rename(newName: wireName(path), replaceIfExists: replaceIfExists))
+        try await setInfo(fileId, .rename(newName: wireName(path, on: owner(fileId)), replaceIfExists: replaceIfExists))
     }
 
     /// Renames `path` in one round trip (CREATE + SET_INFO FileRenameInformation + CLOSE).
     public func rename(path: String, to newPath: String, replaceIfExists: Bool) async throws {
-        try await setInfo(path: path, access: [.delete, .readAttributes, .synchronize],
-                          .rename(newName: wireName(newPath), replaceIfExists: replaceIfExists))
+        let rs = try await compound(path: path, access: [.delete, .readAttributes, .synchronize], options: []) { l in
+            [(.setInfo, Self.setInfoRequest(.related, .rename(newName: try self.wireName(newPath, on: l), replaceIfExists: replaceIfExists)))]
+        }
+        try Self.checkSetInfo(rs[0])
     }
 
     /// Renames `path` over whatever `newPath` names, open or not, with POSIX semantics
     /// (FileRenameInformationEx, MS-FSCC 2.4.37.2), in one round trip.
     public func renamePOSIX(path: String, to newPath: String) async throws {
-        try await setInfo(path: path, access: [.delete, .readAttributes, .synchronize], .renamePOSIX(newName: wireName(newPath)))
+        let rs = try await compound(path: path, access: [.delete, .readAttributes, .synchronize], options: []) { l in
+            [(.setInfo, Self.setInfoRequest(.related, .renamePOSIX(newName: try self.wireName(newPath, on: l))))]
+        }
+        try Self.checkSetInfo(rs[0])
     }
 
     /// Renames `path` in one round trip and answers the attributes after it, the name the server
     /// now gives the file included (CREATE + SET_INFO FileRenameInformation + QUERY_INFO + CLOSE).
     public func renameAndQuery(path: String, to newPath: String) async throws -> FileAllInformation {
+        let queries = attributeQueries(.related)
         let rs = try await compound(path: path, access: [.delete, .readAttributes, .synchronize], options: [],
-                                    [(.setInfo, Self.setInfoRequest(.related, .rename(newName: wireName(newPath), replaceIfExists: false)))]
-                                        + attributeQueries(.related), allowing: [.bufferOverflow], mayFail: posixQueryIndex(after: 1))
+                                    allowing: [.bufferOverflow], mayFail: posixQueryIndex(after: 1)) { l in
+            [(.setInfo, Self.setInfoRequest(.related, .rename(newName: try self.wireName(newPath, on: l), replaceIfExists: false)))]
+                + queries
+        }
         try Self.checkSetInfo(rs[0])
         return try attributes(from: rs[1...])
     }
@@ -366,11 +408,11 @@ public final class Share: Sendable {
     /// server that ignores case, where renaming straight to the new spelling may find the file
     /// "already there" and keep the old one. If the second step fails, the first is undone.
     public func rename(path: String, via: String, to newPath: String) async throws {
-        let rename = { (name: String) in
-            Self.setInfoRequest(.related, .rename(newName: self.wireName(name), replaceIfExists: false))
+        let rename = { @Sendable (name: String, l: ShareConnection) throws in
+            Self.setInfoRequest(.related, .rename(newName: try self.wireName(name, on: l), replaceIfExists: false))
         }
         let rs = try await compound(path: path, access: [.delete, .readAttributes, .synchronize], options: [],
-                                    [(.setInfo, rename(via)), (.setInfo, rename(newPath))], mayFail: [1])
+                                    mayFail: [1]) { l in [(.setInfo, try rename(via, l)), (.setInfo, try rename(newPath, l))] }
         try Self.checkSetInfo(rs[0])
         do {
             try Self.checkSetInfo(rs[1])
@@ -382,7 +424,7 @@ public final class Share: Sendable {
 
     /// Adds a hard link to an open file at `path` (FileLinkInformation, MS-FSCC 2.4.27.2).
     public func link(_ fileId: FileId, at path: String) async throws {
-        let info = FileLinkInformation(fileName: wireName(path), replaceIfExists: false)
+        let info = FileLinkInformation(fileName: try wireName(path, on: owner(fileId)), replaceIfExists: false)
         let buffer: [UInt8]
         do { buffer = try info.encode() } catch { throw SMBError.unsupported("link name: \(error)") }
         try await setInfo(fileId, fileInfoClass: FileLinkInformation.fileInformationClass, buffer: buffer)
@@ -418,7 +460,7 @@ public final class Share: Sendable {
             (try? LockRequest(fileId: fid, locks: [element]).encodeBody()) ?? []
         }
         try decode("LOCK") { try LockResponse.decode(message: r.message) }
-        link.noteLock(fileId, element)
+        owner(fileId).noteLock(fileId, element)
     }
 
     /// IOCTL with an FSCTL code (MS-SMB2 3.2.4.20); returns the output buffer.
@@ -486,11 +528,9 @@ public final class Share: Sendable {
                               batches: (@Sendable ([DirectoryEntry]) async -> Void)? = nil) async throws -> [DirectoryEntry] {
         let size = min(maxTransactSize, 2 << 20)
         let charge = (size - 1) / 65536 + 1
-        let query = { (flags: UInt8) in
+        let query = { @Sendable (flags: UInt8) in
             (Command.queryDirectory, QueryDirectoryRequest(fileId: .related, outputBufferLength: UInt32(size), flags: flags).encodeBody())
         }
-        let create = openRequest(path, access: [.readData, .readAttributes, .synchronize], options: .directoryFile)
-        let parts = [(Command.create, create.encodeBody()), query(QueryDirectoryRequest.restartScans), query(0)]
         let given = GivenEntries()
         let names = self.names
         @Sendable func hand(_ batch: [DirectoryEntry]) async {
@@ -500,7 +540,10 @@ public final class Share: Sendable {
             let new = given.take(batch)
             if let batches, !new.isEmpty { await batches(new) }
         }
-        try await link.perform { b in
+        try await routed(path) { l, path in
+          let create = self.openRequest(path, access: [.readData, .readAttributes, .synchronize], options: .directoryFile)
+          let parts = [(Command.create, create.encodeBody()), query(QueryDirectoryRequest.restartScans), query(0)]
+          try await l.perform { b in
             given.startOver()
             let rs = try await b.connection.sendCompound(parts, charges: [1, charge, charge], treeId: b.treeId)
             guard rs.count == parts.count else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
@@ -531,6 +574,7 @@ public final class Share: Sendable {
                 throw error
             }
             await Self.sendWithoutWaiting(.close, CloseRequest(fileId: fid).encodeBody(), on: b)
+          }
         }
         return given.all
     }
@@ -608,8 +652,9 @@ public final class Share: Sendable {
             let r = try await call(.queryInfo, fileId: fileId, allowing: [.bufferOverflow]) { fid in Self.allInformationQuery(fid) }
             return try Self.allInformation(from: r)
         }
-        return try await link.perform { b in
-            let fid = try await self.link.serverId(fileId, on: b)
+        let l = owner(fileId)
+        return try await l.perform { b in
+            let fid = try await l.serverId(fileId, on: b)
             let rs = try await b.connection.sendCompound(self.attributeQueries(fid), related: false, treeId: b.treeId)
             guard rs.count == 2 else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
             return try self.attributes(from: rs[...])
@@ -685,13 +730,22 @@ public final class Share: Sendable {
     /// those to `requests`, each a success or a status in `allowing`. `charges`: CreditCharge of
     /// each of `requests` (1 by default). `mayFail`: indices into `requests` whose failure is
     /// returned to the caller, not thrown (unless it ends the session).
-    func compound(_ create: CreateRequest, _ requests: [(command: Command, body: [UInt8])],
-                          charges: [Int]? = nil, allowing: Set<NTStatus> = [],
-                          mayFail: Set<Int> = []) async throws -> [Response] {
+    /// `create` builds the CREATE for the path as the connection serving it names it, and
+    /// `requests` the rest for that connection (DFS links: `routed`).
+    func compound(path: String, create: @escaping @Sendable (String) -> CreateRequest,
+                  _ requests: @escaping @Sendable (ShareConnection) throws -> [(command: Command, body: [UInt8])],
+                  charges: [Int]? = nil, allowing: Set<NTStatus> = [], mayFail: Set<Int> = []) async throws -> [Response] {
+        try await routed(path) { l, p in
+            try await self.compound(create(p), try requests(l), on: l, charges: charges, allowing: allowing, mayFail: mayFail)
+        }
+    }
+
+    private func compound(_ create: CreateRequest, _ requests: [(command: Command, body: [UInt8])], on l: ShareConnection,
+                          charges: [Int]?, allowing: Set<NTStatus>, mayFail: Set<Int>) async throws -> [Response] {
         let all = [(Command.create, create.encodeBody())] + requests
             + [(Command.close, CloseRequest(fileId: .related).encodeBody())]
         // Statuses are checked inside `perform`: one that ends the session reconnects and retries.
-        return try await link.perform { b in
+        return try await l.perform { b in
             let rs = try await b.connection.sendCompound(all, charges: [1] + (charges ?? requests.map { _ in 1 }) + [1],
                                                          treeId: b.treeId)
             guard rs.count == all.count else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
@@ -711,8 +765,15 @@ public final class Share: Sendable {
     func compound(path: String, access: AccessMask, options: CreateOptions,
                           _ requests: [(command: Command, body: [UInt8])],
                           allowing: Set<NTStatus> = [], mayFail: Set<Int> = []) async throws -> [Response] {
-        Array(try await compound(openRequest(path, access: access, options: options), requests, allowing: allowing,
-                                 mayFail: mayFail).dropFirst())
+        try await compound(path: path, access: access, options: options, allowing: allowing, mayFail: mayFail) { _ in requests }
+    }
+
+    /// As above, the requests built for the connection that serves `path` (names in them).
+    func compound(path: String, access: AccessMask, options: CreateOptions, allowing: Set<NTStatus> = [],
+                  mayFail: Set<Int> = [],
+                  requestsOn: @escaping @Sendable (ShareConnection) throws -> [(command: Command, body: [UInt8])]) async throws -> [Response] {
+        Array(try await compound(path: path, create: { self.openRequest($0, access: access, options: options) }, requestsOn,
+                                 allowing: allowing, mayFail: mayFail).dropFirst())
     }
 
     func openRequest(_ path: String, access: AccessMask, options: CreateOptions) -> CreateRequest {
@@ -728,12 +789,15 @@ public final class Share: Sendable {
     /// (with its QFid context) describes the new directory.
     /// `mode`: the new directory's mode on a POSIX share (the POSIX create context carries it).
     public func createDirectory(path: String, mode: UInt32 = 0o755) async throws -> CreateResponse {
-        var create = openRequest(path, access: [.readAttributes, .synchronize], options: .directoryFile)
-        create.createDisposition = .create
-        create.fileAttributes = .directory
-        create.contexts = [CreateContext(name: CreateResponse.queryOnDiskIdName, data: [])]
-        if posixOpens { create.contexts.append(Self.posixContext(mode: mode)) }
-        let rs = try await compound(create, [])
+        let posix = posixOpens
+        let rs = try await compound(path: path, create: { p in
+            var create = self.openRequest(p, access: [.readAttributes, .synchronize], options: .directoryFile)
+            create.createDisposition = .create
+            create.fileAttributes = .directory
+            create.contexts = [CreateContext(name: CreateResponse.queryOnDiskIdName, data: [])]
+            if posix { create.contexts.append(Self.posixContext(mode: mode)) }
+            return create
+        }, { _ in [] })
         return try decode("CREATE") { try CreateResponse.decode(message: rs[0].message) }
     }
 
@@ -747,8 +811,9 @@ public final class Share: Sendable {
     /// SET_INFO on an open file and its attributes after it, in one round trip: the two requests
     /// go as one unrelated compound, processed in order (MS-SMB2 3.3.5.2.7.1).
     public func setInfoAndQuery(_ fileId: FileId, _ info: FileSetInformation) async throws -> FileAllInformation {
-        try await link.perform { b in
-            let fid = try await self.link.serverId(fileId, on: b)
+        let l = owner(fileId)
+        return try await l.perform { b in
+            let fid = try await l.serverId(fileId, on: b)
             let all = [(Command.setInfo, Self.setInfoRequest(fid, info))] + self.attributeQueries(fid)
             let rs = try await b.connection.sendCompound(all, related: false, treeId: b.treeId)
             guard rs.count == all.count else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
@@ -867,6 +932,12 @@ public final class Share: Sendable {
     /// the server cleans up a dropped connection anyway.
     public func disconnect() async {
         keepalive.withLock { $0?.cancel() }
+        for l in dfs?.connections ?? [] { await Self.disconnect(l) }
+        await Self.disconnect(link)
+    }
+
+    private static func disconnect(_ link: ShareConnection) async {
+        let logger = link.logger
         let b = link.current
         link.close()
         guard let b else { return }

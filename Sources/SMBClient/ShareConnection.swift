@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import SMBCrypto
 import SMBProtocol
+import Synchronization
 
 /// The connection, session and tree connect currently serving a share, with everything needed to
 /// replace them when they fail (MS-SMB2 3.2.4.1.x reconnect, 3.2.4.3 reopen): the configuration
@@ -130,10 +131,15 @@ final class ShareConnection: Sendable {
     let names: NameMapping
     private let state: Locked<State>
 
-    /// Marks client-side FileIds (volatile part), so one never reaches the server by mistake.
+    /// Marks client-side FileIds (volatile part), so one never reaches the server by mistake;
+    /// each connection to a share has a tag of its own (a DFS namespace's links are several),
+    /// which tells whose open a FileId is.
     static let clientIdTag: UInt64 = 0x736D_6233_6673_0000
+    private static let tagsGiven = Atomic<UInt64>(0)
+    let idTag: UInt64
 
     init(config: ClientConfiguration, clientGuid: [UInt8], first: Binding) {
+        idTag = Self.clientIdTag + Self.tagsGiven.wrappingAdd(1, ordering: .relaxed).oldValue
         self.config = config
         self.clientGuid = clientGuid
         self.logger = first.connection.logger
@@ -572,7 +578,7 @@ final class ShareConnection: Sendable {
     /// replaced while open here).
     func register(_ r: OpenRecord, replacing: Bool = false) -> FileId {
         state.withLock { s in
-            let id = FileId(persistent: s.nextOpen, volatile: Self.clientIdTag)
+            let id = FileId(persistent: s.nextOpen, volatile: idTag)
             s.nextOpen += 1
             var r = r
             if let key = r.durable?.leaseKey {
@@ -611,7 +617,11 @@ final class ShareConnection: Sendable {
 
     /// The server's FileId of an open on binding `b`, reopening it first after a reconnect.
     func serverId(_ id: FileId, on b: Binding) async throws -> FileId {
-        guard id.volatile == Self.clientIdTag else { return id }
+        guard id.volatile == idTag else {
+            // Another connection's open (a DFS link's) never goes to this server.
+            if id.volatile & ~0xFFFF == Self.clientIdTag { throw SMBError.status(.fileClosed, .create) }
+            return id
+        }
         guard let r = state.withLock({ $0.opens[id] }) else {
             throw SMBError.status(.fileClosed, .create)
         }

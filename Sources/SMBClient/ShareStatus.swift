@@ -31,6 +31,19 @@ public struct ShareStatus: Sendable, Codable, Equatable {
     public var requestsInFlight: Int
     public var lastError: String?
     public var secondsSinceError: Double?
+    /// DFS links followed below a mounted namespace (MS-DFSC): each on a connection of its own.
+    public var dfsLinks: [DFSLink]?
+
+    public struct DFSLink: Sendable, Codable, Equatable {
+        /// The link's path below the mount's share, and the target it leads to.
+        public var path: String
+        public var target: String
+        public var address: String?
+        /// "connected", "reconnecting" or "disconnected", as the share's own state.
+        public var state: String
+        public var reconnects: UInt64
+        public var secondsToLive: Double
+    }
 }
 
 extension Share {
@@ -80,6 +93,16 @@ extension Share {
             user: user, state: state, channels: channels,
             reconnects: max(1, snap.generation) - 1, secondsSinceReconnect: snap.lastReconnect.map { seconds(now - $0) },
             opens: snap.opens, durableOpens: snap.durable, requestsInFlight: channels.reduce(0) { $0 + $1.inFlight },
-            lastError: snap.lastError?.error, secondsSinceError: snap.lastError.map { seconds(now - $0.at) })
+            lastError: snap.lastError?.error, secondsSinceError: snap.lastError.map { seconds(now - $0.at) },
+            dfsLinks: dfs.map { d in
+                d.entries.map { e in
+                    let b = e.link.current
+                    let state = b.map { $0.connection.isFailed ? "disconnected" : "connected" }
+                        ?? (e.link.snapshot.reconnecting ? "reconnecting" : "disconnected")
+                    return .init(path: e.prefix.joined(separator: "/"), target: e.target,
+                                 address: b?.connection.remoteIP.withLock { $0 }, state: state,
+                                 reconnects: max(1, e.link.snapshot.generation) - 1, secondsToLive: seconds(e.expires - now))
+                }
+            })
     }
 }

@@ -32,8 +32,8 @@ public enum ErrnoMapping {
         case .ioTimeout: return ETIMEDOUT
         case .cancelled: return EINTR
         case .invalidHandle, .fileClosed: return EBADF
-        // A DFS link (MS-DFSC 3.1.5.1) this mount does not follow (below its root, or `nodfs`):
-        // the kernel's cifs client answers EREMOTE likewise.
+        // A DFS link (MS-DFSC 3.1.5.1) this mount does not follow (`nodfs`, or a namespace
+        // inside a link's target): the kernel's cifs client answers EREMOTE likewise.
         case .pathNotCovered: return EREMOTE
         case .logonFailure, .wrongPassword, .noSuchUser, .accountDisabled, .accountLockedOut,
              .passwordExpired, .accountRestriction: return EACCES

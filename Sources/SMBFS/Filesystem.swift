@@ -261,6 +261,9 @@ public final class Filesystem: Sendable {
     /// `identity`: modes and owners from the file's security descriptor (`cifsacl`).
     func attributes(path: String, basics: FileBasics, fileId: UInt64, nlink: UInt32? = nil,
                     identity: UnixIdentity? = nil) -> Attributes {
+        // Below a DFS link another server answers, whose file ids may be this one's too: such
+        // files get numbers of this mount's own.
+        let fileId = share.isBelowDFSLink(path) ? 0 : fileId
         let ino = path == options.rootPath ? InodeTable.rootIno
             : inodes.withLock { $0.number(for: path, fileId: fileId, nlink: nlink) }
         return shown(ino: ino, basics: basics, nlink: nlink, identity: identity)

@@ -192,6 +192,7 @@ private func ioctlTarget(_ m: [UInt8]) -> Int {
     t.count { try SRV_COPYCHUNK_RESPONSE.decode(output) }
     t.count { try FILE_ALLOCATED_RANGE_BUFFER.decodeList(output) }
     t.count { try REPARSE_DATA_BUFFER.decode(output) }
+    t.count { try DFSReferralResponse.decode(output) }
     // FSCTL_PIPE_TRANSCEIVE output: DCE/RPC PDUs and the share list in their stub.
     t.count { try DCERPC.decodeBindAck(output, callId: 1) }
     let callId = output.count >= 16 ? UInt32(output[12]) | UInt32(output[13]) << 8 | UInt32(output[14]) << 16 | UInt32(output[15]) << 24 : 0

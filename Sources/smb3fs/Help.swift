@@ -39,7 +39,7 @@ enum Help {
         Entry("cruid=USER", "with sec=krb5, use this user's credential cache", default: "the caller"),
         Entry("ip=ADDRESS, addr=ADDRESS", "connect to this address; HOST stays the name", default: "HOST resolved"),
         Entry("port=N", "TCP port; also //HOST:PORT/SHARE; 139 speaks the NetBIOS session service", default: "445"),
-        Entry("nodfs", "do not follow DFS referrals: a path below a DFS link answers EREMOTE", default: "off (a mount path through a link is followed to its first target that answers)"),
+        Entry("nodfs", "do not follow DFS referrals: a path below a DFS link answers EREMOTE", default: "off (paths through a DFS link are served by its first target that answers)"),
         Entry("netbios_fallback", "when nothing answers on 445 (refused, timed out), try the NetBIOS session service on port 139, with a warning; only without port=", default: "off"),
         Entry("servern=NAME", "the server's NetBIOS name on port 139", default: "HOST's first label, else *SMBSERVER"),
         Entry("netbiosname=NAME", "this machine's NetBIOS name on port 139", default: "the host name's first label"),

@@ -195,6 +195,7 @@ struct SMB3FS {
         if let list = getenv("SMB3FS_TREAT_AS_PUBLIC") {
             config.treatAsPublic = Set(String(cString: list).split(separator: ",").map(String.init))
         }
+        if let v = getenv("SMB3FS_DFS_TTL_MAX"), let n = Int(String(cString: v)), n > 0 { config.dfsTTLMax = n }
         if let table = getenv("SMB3FS_HOSTS") { config.hostTable = ClientConfiguration.hostTable(String(cString: table)) }
         if let c = options.ciphers { config.ciphers = c }
         config.requiredCiphers = options.requiredCiphers

@@ -86,6 +86,10 @@ enum StatusCommand {
         let kinds = f.cache.keys.sorted().map { k in "\(k) \(f.cache[k]!.hits) hits, \(f.cache[k]!.misses) misses" }
         rows.append(("cache", kinds.joined(separator: "; ")))
         rows.append(("last error", s.lastError.map { "\($0) (\(ago(s.secondsSinceError)))" } ?? "none"))
+        for l in s.dfsLinks ?? [] {
+            rows.append(("dfs link", "\(l.path) -> \(l.target) \(l.state)" + (l.address.map { " (\($0))" } ?? "")
+                         + ", \(l.reconnects) reconnects, referral for \(Int(max(0, l.secondsToLive))) s more"))
+        }
         var out = "//\(s.server)/\(s.share) on \(mountpoint)\n"
         for (k, v) in rows { out += "  " + k.padding(toLength: 16, withPad: " ", startingAt: 0) + v + "\n" }
         return out

@@ -136,6 +136,84 @@ final class DFSMountTests: OwnServerTestCase {
         XCTAssertEqual(sh(#"cat "$1/t""#, mnt).stdout, "second\n")
     }
 
+    /// The namespace itself mounted: its links are directories, and a path through one is
+    /// served by the link's target (one referral per link, then its own connection): ls,
+    /// reads, writes, a rename inside the link, and one across it (EXDEV).
+    func testLinksInsideAMountedNamespace() throws {
+        XCTAssertEqual(sh(#"mkdir -p "$1/in" && printf 'inside\n' > "$1/in/f" && chown -R "$2" "$1/in""#,
+                          sharePath, env.user).status, 0)
+        let link = makeLink(["\(ip!)\\rw"])
+        let twice = makeLink(["127.0.0.97\\rw", "\(ip!)\\rw"])
+        guard mountOK(source: "//\(env.host)/dfs", options: ["credentials=\(credentials!)"]) else { return }
+        let names = sh(#"ls "$1""#, mnt).stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(names.contains(link) && names.contains(twice), "\(names)")
+        XCTAssertEqual(stats("%F", [mnt + "/" + link]), ["directory"])
+        XCTAssertEqual(sh(#"ls "$1/in""#, mnt + "/" + link).stdout, "f\n")
+        XCTAssertEqual(sh(#"cat "$1/in/f""#, mnt + "/" + link).stdout, "inside\n")
+        XCTAssertEqual(sh(#"cat "$1/in/f""#, mnt + "/" + twice).stdout, "inside\n", "the second target did not serve")
+        XCTAssertEqual(sh(#"echo new > "$1/in/g" && mv "$1/in/g" "$1/in/h""#, mnt + "/" + link).status, 0)
+        XCTAssertEqual(try String(contentsOfFile: sharePath + "/in/h", encoding: .utf8), "new\n")
+        let across = python(#"""
+            import errno, os, sys
+            try:
+                os.rename(sys.argv[1], sys.argv[2])
+            except OSError as e:
+                print(errno.errorcode[e.errno])
+            """#, mnt + "/" + link + "/in/h", mnt + "/h")
+        XCTAssertEqual(across.stdout, "EXDEV\n", across.summary)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: sharePath + "/in/h"))
+        // status names each link followed, its target and the address serving it.
+        let links = shareStatus()["dfsLinks"] as? [[String: Any]] ?? []
+        XCTAssertEqual(Set(links.compactMap { $0["path"] as? String }), [link.lowercased(), twice.lowercased()], "\(links)")
+        XCTAssertEqual(Set(links.compactMap { $0["address"] as? String }), [ip], "\(links)")
+        XCTAssertTrue(links.allSatisfy { $0["state"] as? String == "connected" }, "\(links)")
+    }
+
+    /// A referral is kept for its time to live (capped at 2 s here: Samba gives 600): once it
+    /// has run out, the next path through the link asks again, and a link pointed elsewhere
+    /// on the server meanwhile leads there.
+    func testAReferralIsAskedAgainOnceItsTimeIsUp() throws {
+        XCTAssertEqual(sh(#"printf 'rw share\n' > "$1/which" && chown "$2" "$1/which""#, sharePath, env.user).status, 0)
+        XCTAssertEqual(sh(#"printf 'durable share\n' > "$1/which" && chown "$2" "$1/which""#,
+                          smbDir + "/shares/durable", env.user).status, 0)
+        let link = makeLink(["\(ip!)\\rw"])
+        extraEnvironment["SMB3FS_DFS_TTL_MAX"] = "2"
+        guard mountOK(source: "//\(env.host)/dfs", options: ["credentials=\(credentials!)", "actimeo=0"]) else { return }
+        XCTAssertEqual(sh(#"cat "$1/which""#, mnt + "/" + link).stdout, "rw share\n")
+        XCTAssertEqual(sh(#"ln -sfn "$2" "$1""#, dfsDir + "/" + link, "msdfs:\(ip!)\\durable").status, 0)
+        XCTAssertEqual(sh(#"cat "$1/which""#, mnt + "/" + link).stdout, "rw share\n", "asked again before the time was up")
+        XCTAssertTrue(waitUntil(10) { sh(#"cat "$1/which""#, self.mnt + "/" + link).stdout == "durable share\n" },
+                      "the link still leads to its old target")
+        let links = shareStatus()["dfsLinks"] as? [[String: Any]] ?? []
+        XCTAssertEqual(links.first?["target"] as? String, "\\\(ip!)\\durable", "\(links)")
+    }
+
+    /// The process serving the link's target connection killed with a file open for reading:
+    /// the mount reconnects to the target by itself and the reader gets every byte.
+    func testTargetConnectionKilledIsReconnected() throws {
+        XCTAssertEqual(sh(#"head -c 16M /dev/urandom > "$1/big" && chown "$2" "$1/big""#, sharePath, env.user,
+                          timeout: 60).status, 0)
+        let link = makeLink(["\(ip!)\\rw"])
+        guard mountOK(source: "//\(env.host)/dfs", options: ["credentials=\(credentials!)"]) else { return }
+        let script = #"""
+            exec 3< "$1/big" && head -c 1M <&3 > "$2/part1" && printf go > "$2/killnow" &&
+            while [ -e "$2/killnow" ]; do sleep 0.05; done && cat <&3 >> "$2/part1" && cmp "$2/part1" "$3"
+            """#
+        guard var reader = spawn(["/bin/bash", "-c", script, "bash", mnt + "/" + link, work, sharePath + "/big"]) else {
+            return XCTFail("cannot start the reader")
+        }
+        XCTAssertTrue(waitUntil(30) { FileManager.default.fileExists(atPath: self.work + "/killnow") }, "the reader did not start")
+        let pids = servingPids()
+        XCTAssertEqual(pids.count, 1, "one smbd serves the link's target: \(pids)")
+        for p in pids { kill(p, SIGKILL) }
+        unlink(work + "/killnow")
+        XCTAssertTrue(reader.wait(120), "the read did not finish")
+        XCTAssertEqual(reader.status, 0, "the bytes read after the reconnect differ, or the read failed")
+        let links = shareStatus()["dfsLinks"] as? [[String: Any]] ?? []
+        XCTAssertEqual(links.first?["reconnects"] as? Int, 1, "\(links)")
+        XCTAssertEqual(shareStatus()["reconnects"] as? Int, 0, "the namespace's own connection was not cut")
+    }
+
     /// `nodfs`: the link is not followed, and the mount says why in one line.
     func testNodfsDoesNotFollow() throws {
         let link = makeLink(["\(ip!)\\rw"])

@@ -1,0 +1,132 @@
+import Locking
+import SMBCrypto
+import SMBProtocol
+
+/// The links of a mounted DFS namespace this client has followed (MS-DFSC 3.1.1 ReferralCache,
+/// link entries): where each link's path leads, on a connection of its own to the target's
+/// server and share, until the referral's time to live runs out. A path no entry covers goes
+/// to the namespace share; one that answers STATUS_PATH_NOT_COVERED there is resolved here.
+final class DFSLinks: Sendable {
+    struct Entry: Sendable {
+        /// The link's path below the namespace share, lower-cased (names in a namespace
+        /// compare without case, MS-DFSC 3.1.4.1 step 2).
+        var prefix: [String]
+        var link: ShareConnection
+        /// Where the link leads below the target share.
+        var targetPath: [String]
+        var target: String
+        var expires: ContinuousClock.Instant
+    }
+
+    let config: ClientConfiguration
+    private let entryList = Locked<[Entry]>([])
+    private let links = Locked<[ShareConnection]>([])
+    private let breakHandler = LockedFunction<@Sendable ([FileId], LeaseState) async -> Void>()
+
+    /// Links remembered at most; the one that expires first makes room.
+    static let maxEntries = 1024
+
+    init(config: ClientConfiguration) { self.config = config }
+
+    /// The links followed, for status.
+    var entries: [Entry] { entryList.withLock { $0 } }
+
+    /// Every target connection, for status, keepalive and disconnect.
+    var connections: [ShareConnection] { links.withLock { $0 } }
+
+    func owner(of fid: FileId) -> ShareConnection? {
+        links.withLock { $0.first { $0.idTag == fid.volatile } }
+    }
+
+    func onLeaseBreak(_ handler: @escaping @Sendable ([FileId], LeaseState) async -> Void) {
+        breakHandler.set(handler)
+        for l in connections { l.onLeaseBreak(handler) }
+    }
+
+    static func components(_ path: String) -> [String] { path.split(separator: "/").map(String.init) }
+
+    /// The connection and path for `path` when a live entry covers it.
+    func lookup(_ path: String, now: ContinuousClock.Instant = .now) -> (ShareConnection, String)? {
+        let comps = Self.components(path)
+        let lower = comps.map { $0.lowercased() }
+        return entryList.withLock { es in
+            guard let e = es.filter({ $0.expires > now && lower.starts(with: $0.prefix) })
+                .max(by: { $0.prefix.count < $1.prefix.count }) else { return nil }
+            return (e.link, (e.targetPath + comps.dropFirst(e.prefix.count)).joined(separator: "/"))
+        }
+    }
+
+    /// Asks the namespace server for the referral of `path` (which it answered
+    /// STATUS_PATH_NOT_COVERED for), connects to the link's first target that accepts a
+    /// session (MS-DFSC 3.1.5.2: the server's order, the next on failure), remembers the link
+    /// for the referral's time to live, and answers where `path` is now.
+    func resolve(_ path: String, via root: Share) async throws -> (ShareConnection, String) {
+        let comps = Self.components(path)
+        let wire = "\\" + config.host + "\\" + config.share + (comps.isEmpty ? "" : "\\" + root.wireName(path))
+        let referral = try await root.referral(for: wire)
+        // No entries: the path is not found (3.1.5.4.3).
+        guard !referral.entries.isEmpty else { throw SMBError.status(.objectPathNotFound, .create) }
+        guard let rest = Share.remainder(of: wire, consumed: referral.pathConsumed) else {
+            throw SMBError.malformed("DFS referral for \(wire) ends inside a name (PathConsumed \(referral.pathConsumed))")
+        }
+        let linkDepth = comps.count - Self.components(rest).count
+        guard linkDepth >= 1 else { throw SMBError.status(.pathNotCovered, .create) }
+        let prefix = comps.prefix(linkDepth).map { $0.lowercased() }
+        var lastError: Error = SMBError.connectFailed("DFS link \(prefix.joined(separator: "/")) has no usable target")
+        for entry in referral.entries {
+            guard let t = DFSTarget(entry.target) else { continue }
+            do {
+                let l = try await connection(to: t, sealed: root.encryption != nil)
+                let e = Entry(prefix: prefix, link: l, targetPath: Self.components(t.path).map(root.names.local),
+                              target: entry.target, expires: .now + .seconds(ttl(entry)))
+                entryList.withLock { es in
+                    es.removeAll { $0.prefix == prefix }
+                    if es.count >= Self.maxEntries, let i = es.indices.min(by: { es[$0].expires < es[$1].expires }) {
+                        es.remove(at: i)
+                    }
+                    es.append(e)
+                }
+                config.logger.info("DFS link followed", metadata: ["link": "\(prefix.joined(separator: "/"))",
+                                                                   "target": "\(entry.target)"])
+                return (l, (e.targetPath + comps.dropFirst(linkDepth)).joined(separator: "/"))
+            } catch {
+                config.logger.warning("DFS target unreachable; trying the next",
+                                      metadata: ["target": "\(entry.target)", "error": "\(error)"])
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    /// How long a referral is kept (MS-DFSC 3.1.5.4.3: TimeToLive seconds; 300 for a V1
+    /// entry, which has none), at least a second.
+    private func ttl(_ entry: DFSReferralEntry) -> Int {
+        let given = Int(entry.timeToLive ?? 300)
+        return max(1, min(given, config.dfsTTLMax ?? given))
+    }
+
+    /// A connection to the target's share: one already open to it, or a new session
+    /// authenticated as the namespace's, signed, and sealed when the namespace's is.
+    private func connection(to t: DFSTarget, sealed: Bool) async throws -> ShareConnection {
+        let same = { (l: ShareConnection) in
+            l.config.host.lowercased() == t.server.lowercased() && l.config.share.lowercased() == t.share.lowercased()
+        }
+        if let l = links.withLock({ $0.first(where: same) }) { return l }
+        var c = config
+        c.host = t.server
+        c.share = t.share
+        c.address = nil                             // ip= pins the namespace server only
+        c.seal = config.seal || sealed
+        let guid = Random.bytes(16)
+        let first = try await ShareConnection.establish(c, clientGuid: guid, generation: 1)
+        let l = ShareConnection(config: c, clientGuid: guid, first: first)
+        if let h = breakHandler.current { l.onLeaseBreak(h) }
+        let kept = links.withLock { ls -> ShareConnection in
+            if let other = ls.first(where: same) { return other }
+            ls.append(l)
+            return l
+        }
+        if kept !== l { l.close() }
+        return kept
+    }
+}
