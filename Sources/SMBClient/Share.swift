@@ -477,6 +477,9 @@ public final class Share: Sendable {
     /// Returns the bytes copied (fewer only at the source's end of file).
     public func copyChunks(from source: FileId, sourceOffset: UInt64, to target: FileId, targetOffset: UInt64,
                            length: UInt64) async throws -> UInt64 {
+        // A resume key means something only to the server that gave it: files on either side
+        // of a DFS link are copied through the client.
+        guard owner(source) === owner(target) else { throw SMBError.status(.notSupported, .ioctl) }
         let keyOut = try await fsctl(source, code: FSCTL.FSCTL_SRV_REQUEST_RESUME_KEY, input: [], maxOutput: 32)
         let key = try decode("IOCTL") { try SRV_REQUEST_RESUME_KEY.decode(keyOut) }
         let chunkSize = UInt64(SRV_COPYCHUNK_COPY.maxChunkSize)

@@ -162,6 +162,12 @@ final class DFSMountTests: OwnServerTestCase {
             """#, mnt + "/" + link + "/in/h", mnt + "/h")
         XCTAssertEqual(across.stdout, "EXDEV\n", across.summary)
         XCTAssertTrue(FileManager.default.fileExists(atPath: sharePath + "/in/h"))
+        // cp across the link (copy_file_range): the bytes go through this machine, as no
+        // server can copy from another's file.
+        let copy = "copy-\(link)"
+        links.append(copy)
+        XCTAssertEqual(sh(#"cp "$1/in/f" "$2" && cat "$2""#, mnt + "/" + link, mnt + "/" + copy, timeout: 60).stdout, "inside\n")
+        XCTAssertEqual(try String(contentsOfFile: dfsDir + "/" + copy, encoding: .utf8), "inside\n")
         // status names each link followed, its target and the address serving it.
         let links = shareStatus()["dfsLinks"] as? [[String: Any]] ?? []
         XCTAssertEqual(Set(links.compactMap { $0["path"] as? String }), [link.lowercased(), twice.lowercased()], "\(links)")
