@@ -37,6 +37,7 @@ extension Connection {
             header.treeId = treeId
             header.sessionId = sid
             if i > 0 && related { header.flags.insert(.relatedOperations) }
+            if isDFSOperation(part.command, treeId: treeId) { header.flags.insert(.dfsOperations) }
             if signer != nil && sid != 0 { header.flags.insert(.signed) }
             var w = WireWriter(capacity: Header.size + part.body.count + 8)
             header.encode(into: &w)

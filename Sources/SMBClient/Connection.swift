@@ -52,6 +52,8 @@ final class Connection: Sendable {
         var cipher: SessionCipher?
         /// Requests are sent encrypted (`seal`, or the session or share demands it).
         var encrypting = false
+        /// Trees on a DFS share: their CREATEs carry SMB2_FLAGS_DFS_OPERATIONS (MS-SMB2 3.2.4.3).
+        var dfsTrees: Set<UInt32> = []
     }
 
     /// What protects a response, or must.
@@ -236,6 +238,14 @@ final class Connection: Sendable {
         }
     }
 
+    /// TREE_CONNECT answered SMB2_SHARE_CAP_DFS for this tree (MS-SMB2 3.2.5.5 IsDfsShare).
+    func markDFSTree(_ treeId: UInt32) { state.withLock { _ = $0.dfsTrees.insert(treeId) } }
+
+    /// Whether a `command` on `treeId` is a DFS operation (MS-SMB2 3.2.4.3: a CREATE on a DFS share).
+    func isDFSOperation(_ command: Command, treeId: UInt32) -> Bool {
+        command == .create && treeId != 0 && state.withLock { !$0.dfsTrees.isEmpty && $0.dfsTrees.contains(treeId) }
+    }
+
     var sessionSigner: MessageSigner? { state.withLock { $0.signer } }
     var currentChannel: Channel? { state.withLock { $0.channel } }
     var sessionCipher: SessionCipher? { state.withLock { $0.cipher } }
@@ -299,6 +309,7 @@ final class Connection: Sendable {
         let sealer = sid != 0 && signWith == nil ? sessionCipher : nil
         let signing = sealer == nil && sign && signer != nil && sid != 0
         if signing { header.flags.insert(.signed) }
+        if isDFSOperation(command, treeId: treeId) { header.flags.insert(.dfsOperations) }
 
         let length = Header.size + body.count + payload.count
         let room = sealer == nil ? 0 : TransformHeader.size

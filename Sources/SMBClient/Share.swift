@@ -543,10 +543,12 @@ public final class Share: Sendable {
             let new = given.take(batch)
             if let batches, !new.isEmpty { await batches(new) }
         }
+        let posix = names.posixPaths
         try await routed(path) { l, path in
-          let create = self.openRequest(path, access: [.readData, .readAttributes, .synchronize], options: .directoryFile)
-          let parts = [(Command.create, create.encodeBody()), query(QueryDirectoryRequest.restartScans), query(0)]
           try await l.perform { b in
+            var create = self.openRequest(path, access: [.readData, .readAttributes, .synchronize], options: .directoryFile)
+            create.name = b.createName(create.name, posix: posix)
+            let parts = [(Command.create, create.encodeBody()), query(QueryDirectoryRequest.restartScans), query(0)]
             given.startOver()
             let rs = try await b.connection.sendCompound(parts, charges: [1, charge, charge], treeId: b.treeId)
             guard rs.count == parts.count else { throw SMBError.malformed("compound answered with \(rs.count) responses") }
@@ -745,10 +747,13 @@ public final class Share: Sendable {
 
     private func compound(_ create: CreateRequest, _ requests: [(command: Command, body: [UInt8])], on l: ShareConnection,
                           charges: [Int]?, allowing: Set<NTStatus>, mayFail: Set<Int>) async throws -> [Response] {
-        let all = [(Command.create, create.encodeBody())] + requests
-            + [(Command.close, CloseRequest(fileId: .related).encodeBody())]
+        let posix = names.posixPaths
         // Statuses are checked inside `perform`: one that ends the session reconnects and retries.
         return try await l.perform { b in
+            var create = create
+            create.name = b.createName(create.name, posix: posix)
+            let all = [(Command.create, create.encodeBody())] + requests
+                + [(Command.close, CloseRequest(fileId: .related).encodeBody())]
             let rs = try await b.connection.sendCompound(all, charges: [1] + (charges ?? requests.map { _ in 1 }) + [1],
                                                          treeId: b.treeId)
             guard rs.count == all.count else { throw SMBError.malformed("compound answered with \(rs.count) responses") }

@@ -24,6 +24,16 @@ final class ShareConnection: Sendable {
         /// The share is in a DFS namespace (SMB2_SHARE_CAP_DFS, MS-SMB2 2.2.10): paths below it
         /// may be links, answered with STATUS_PATH_NOT_COVERED (MS-DFSC 3.1.5.1).
         var inDFS = false
+        /// "server\share", which CREATE names on a DFS share start with (MS-SMB2 2.2.13
+        /// NameOffset, 3.2.4.3: with SMB2_FLAGS_DFS_OPERATIONS the name is normalized by the
+        /// server's DFS code, MS-DFSC 3.2.4.1); nil elsewhere.
+        var dfsPrefix: String?
+
+        /// A CREATE's wire name as this tree needs it: prefixed on a DFS share (Windows names
+        /// only: a POSIX path is the share's own).
+        func createName(_ name: String, posix: Bool) -> String {
+            ShareConnection.createName(name, prefix: dfsPrefix, posix: posix)
+        }
         /// Extra connections bound to this session (multichannel).
         let channels = Channels()
 
@@ -250,6 +260,10 @@ final class ShareConnection: Sendable {
             var b = Binding(connection: conn, sessionId: sessionId, treeId: r.header.treeId, generation: generation,
                             negotiated: negotiated)
             b.inDFS = tc.capabilities & TreeConnectResponse.SMB2_SHARE_CAP_DFS != 0
+            if b.inDFS {
+                b.dfsPrefix = config.host + "\\" + config.share
+                conn.markDFSTree(r.header.treeId)
+            }
             return b
         } catch {
             conn.close()
@@ -712,7 +726,7 @@ final class ShareConnection: Sendable {
     /// DH2C with the open's CreateGuid and lease (MS-SMB2 3.2.4.4); nil when the server no
     /// longer has it (e.g. its process was killed), so the open is reclaimed by path instead.
     private func reconnectDurable(_ r: OpenRecord, _ d: Durable, on b: Binding) async throws -> FileId? {
-        var req = CreateRequest(name: Self.wireName(r.path, names), desiredAccess: r.access)
+        var req = CreateRequest(name: b.createName(Self.wireName(r.path, names), posix: names.posixPaths), desiredAccess: r.access)
         req.createDisposition = .open
         req.createOptions = r.options
         req.shareAccess = r.shareAccess
@@ -804,7 +818,8 @@ final class ShareConnection: Sendable {
                            names: NameMapping?, durable: Durable?, contexts: [CreateContext],
                            firstRead: Int) async throws -> (CreateResponse, [UInt8]?, Durable?, ArraySlice<UInt8>?) {
         // nil `names`: a POSIX open, whose path keeps "/" as its separator.
-        var req = CreateRequest(name: names.map { wireName(path, $0) } ?? path, desiredAccess: access)
+        var req = CreateRequest(name: names.map { b.createName(wireName(path, $0), posix: $0.posixPaths) } ?? path,
+                                desiredAccess: access)
         req.createDisposition = disposition
         req.createOptions = options
         req.fileAttributes = attributes
@@ -852,6 +867,13 @@ final class ShareConnection: Sendable {
     /// "a/b/c" → "a\b\c" (MS-SMB2 2.2.13: names are relative, backslash-separated), each
     /// component through the name mapping. Every path sent goes through here.
     /// On a POSIX share: "a/b/c" as it is, without empty components.
+    /// `name` after a DFS share's "server\share" prefix (no leading backslash, MS-SMB2 2.2.13);
+    /// the share's root is the prefix alone.
+    static func createName(_ name: String, prefix: String?, posix: Bool) -> String {
+        guard let prefix, !posix else { return name }
+        return name.isEmpty ? prefix : prefix + "\\" + name
+    }
+
     static func wireName(_ path: String, _ names: NameMapping) -> String {
         var p = Substring(path)
         while p.hasPrefix("/") { p = p.dropFirst() }

@@ -29,6 +29,15 @@ final class DFSPathTests: XCTestCase {
         XCTAssertNil(Share.remainder(of: wide, consumed: "\\h\\dfs\\l".utf16.count * 2 + 2), "a cut inside a surrogate pair")
     }
 
+    /// CREATE names on a DFS share: "server\share\path", the root "server\share" (MS-SMB2 2.2.13,
+    /// MS-DFSC 3.2.4.1); elsewhere, and for POSIX paths, the name as it is.
+    func testCreateNamesOnADFSShare() {
+        XCTAssertEqual(ShareConnection.createName("a\\b.txt", prefix: "nas\\dfs", posix: false), "nas\\dfs\\a\\b.txt")
+        XCTAssertEqual(ShareConnection.createName("", prefix: "nas\\dfs", posix: false), "nas\\dfs")
+        XCTAssertEqual(ShareConnection.createName("a\\b.txt", prefix: nil, posix: false), "a\\b.txt")
+        XCTAssertEqual(ShareConnection.createName("a/b.txt", prefix: "nas\\dfs", posix: true), "a/b.txt")
+    }
+
     func testHostTable() {
         XCTAssertEqual(ClientConfiguration.hostTable("nas.test=127.0.0.97,127.0.0.31;V6=::1"),
                        ["nas.test": ["127.0.0.97", "127.0.0.31"], "v6": ["::1"]])
