@@ -30,7 +30,7 @@ extension Share {
     public var inDFS: Bool { link.current?.inDFS ?? false }
 
     /// Whether `path` is served through a DFS link followed (by another server and share).
-    public func isBelowDFSLink(_ path: String) -> Bool { dfs?.lookup(path) != nil }
+    public func isBelowDFSLink(_ path: String) -> Bool { dfs?.covers(path) ?? false }
 
     /// FSCTL_DFS_GET_REFERRALS (MS-DFSC 3.1.4.2, sent as MS-SMB2 3.2.4.20.3 says: IOCTL with
     /// FileId all ones, on a tree of this server's session) for `path` in its wire form

@@ -56,6 +56,13 @@ final class DFSLinks: Sendable {
         }
     }
 
+    /// Whether `path` is at or below a link followed, its referral run out or not: such a path
+    /// is another server's, whatever the next referral says.
+    func covers(_ path: String) -> Bool {
+        let lower = Self.components(path).map { $0.lowercased() }
+        return entryList.withLock { $0.contains { lower.starts(with: $0.prefix) } }
+    }
+
     /// Asks the namespace server for the referral of `path` (which it answered
     /// STATUS_PATH_NOT_COVERED for), connects to the link's first target that accepts a
     /// session (MS-DFSC 3.1.5.2: the server's order, the next on failure), remembers the link
