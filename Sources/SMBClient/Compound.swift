@@ -28,6 +28,7 @@ extension Connection {
         let (sid, sealer) = (context.sessionId, context.sessionId != 0 ? context.sealer : nil)
         // Encrypted: the chain goes in one transform, its parts unsigned (MS-SMB2 3.2.4.1.4).
         let signer = sealer == nil ? context.signer : nil
+        let dfsTree = parts.contains { $0.command == .create } && isDFSTree(treeId)
         var frame: [UInt8] = []
         for (i, part) in parts.enumerated() {
             var header = Header(command: part.command)
@@ -37,7 +38,7 @@ extension Connection {
             header.treeId = treeId
             header.sessionId = sid
             if i > 0 && related { header.flags.insert(.relatedOperations) }
-            if isDFSOperation(part.command, treeId: treeId) { header.flags.insert(.dfsOperations) }
+            if dfsTree && part.command == .create { header.flags.insert(.dfsOperations) }
             if signer != nil && sid != 0 { header.flags.insert(.signed) }
             var w = WireWriter(capacity: Header.size + part.body.count + 8)
             header.encode(into: &w)

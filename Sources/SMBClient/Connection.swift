@@ -241,10 +241,8 @@ final class Connection: Sendable {
     /// TREE_CONNECT answered SMB2_SHARE_CAP_DFS for this tree (MS-SMB2 3.2.5.5 IsDfsShare).
     func markDFSTree(_ treeId: UInt32) { state.withLock { _ = $0.dfsTrees.insert(treeId) } }
 
-    /// Whether a `command` on `treeId` is a DFS operation (MS-SMB2 3.2.4.3: a CREATE on a DFS share).
-    func isDFSOperation(_ command: Command, treeId: UInt32) -> Bool {
-        command == .create && treeId != 0 && state.withLock { !$0.dfsTrees.isEmpty && $0.dfsTrees.contains(treeId) }
-    }
+    /// Whether `treeId` is on a DFS share: its CREATEs are DFS operations (MS-SMB2 3.2.4.3).
+    func isDFSTree(_ treeId: UInt32) -> Bool { state.withLock { $0.dfsTrees.contains(treeId) } }
 
     var sessionSigner: MessageSigner? { state.withLock { $0.signer } }
     var currentChannel: Channel? { state.withLock { $0.channel } }
@@ -296,9 +294,9 @@ final class Connection: Sendable {
         var header = Header(command: command)
         // `signWith`: a request signed with another key than this connection's (a session binding
         // is signed with the session's key, MS-SMB2 3.2.4.1.1); its response is checked by the caller.
-        let (sid, signer, creditRequest, channel, sessionCipher) = state.withLock { s in
+        let (sid, signer, creditRequest, channel, sessionCipher, dfs) = state.withLock { s in
             (sessionId ?? s.sessionId, signWith ?? s.signer, s.window.creditRequest(charge: charge), s.channel,
-             s.encrypting ? s.cipher : nil)
+             s.encrypting ? s.cipher : nil, command == .create && s.dfsTrees.contains(treeId))
         }
         header.creditCharge = multiCredit ? UInt16(charge) : 0
         header.credits = creditRequest
@@ -309,7 +307,7 @@ final class Connection: Sendable {
         let sealer = sid != 0 && signWith == nil ? sessionCipher : nil
         let signing = sealer == nil && sign && signer != nil && sid != 0
         if signing { header.flags.insert(.signed) }
-        if isDFSOperation(command, treeId: treeId) { header.flags.insert(.dfsOperations) }
+        if dfs { header.flags.insert(.dfsOperations) }
 
         let length = Header.size + body.count + payload.count
         let room = sealer == nil ? 0 : TransformHeader.size

@@ -72,63 +72,84 @@ extension Share {
     }
 }
 
+/// One DFS link crossed (MS-DFSC 3.1.4.1 steps 6-8): what the target's `connect` gave, how
+/// many names of the path the link's own path took, the target's path, and the referral entry.
+struct LinkHop<T> {
+    let value: T
+    let depth: Int
+    let targetPath: [String]
+    let entry: DFSReferralEntry
+}
+
 extension Share {
     /// Links followed at most while resolving one mount path (a link to a namespace whose path
     /// is a link again, MS-DFSC 3.1.4.1 step 11): a loop between namespaces ends here.
     static let maxLinkHops = 8
 
+    /// Statuses a namespace server answers a referral for a path below no link with.
+    static let notALink: Set<NTStatus> = [.objectPathNotFound, .objectNameNotFound, .notFound]
+
+    /// Asks this namespace share's server for the referral of `path` ("/"-separated, below the
+    /// share `config` names) and connects to the link's first target that `connect` accepts
+    /// (MS-DFSC 3.1.5.2: the server's order, the next on failure), with the namespace's
+    /// credentials, signed, and sealed when this session is. Nil for a root referral: the path
+    /// is served here. A referral with no target is STATUS_OBJECT_PATH_NOT_FOUND (3.1.5.4.3).
+    func followLink<T>(_ path: String, config: ClientConfiguration,
+                       connect: (ClientConfiguration) async throws -> T) async throws -> LinkHop<T>? {
+        let comps = DFSLinks.components(path)
+        let wire = "\\" + config.host + "\\" + config.share + (comps.isEmpty ? "" : "\\" + wireName(path))
+        let referral = try await self.referral(for: wire)
+        guard !referral.entries.isEmpty else { throw SMBError.status(.objectPathNotFound, .ioctl) }
+        guard let rest = Self.remainder(of: wire, consumed: referral.pathConsumed) else {
+            throw SMBError.malformed("DFS referral for \(wire) ends inside a name (PathConsumed \(referral.pathConsumed))")
+        }
+        let depth = comps.count - DFSLinks.components(rest).count
+        guard depth >= 1 else { return nil }
+        let link = comps.prefix(depth).joined(separator: "/")
+        var lastError: Error = SMBError.connectFailed("DFS link \(link) has no usable target")
+        for entry in referral.entries {
+            guard let t = DFSTarget(entry.target) else { continue }
+            var c = config
+            c.host = t.server
+            c.share = t.share
+            c.address = nil                         // ip= pins the namespace server only
+            c.seal = config.seal || encryption != nil
+            do {
+                let value = try await connect(c)
+                config.logger.info("DFS link followed", metadata: ["link": "\(link)", "target": "\(entry.target)"])
+                return LinkHop(value: value, depth: depth, targetPath: DFSLinks.components(t.path).map(names.local),
+                               entry: entry)
+            } catch {
+                config.logger.warning("DFS target unreachable; trying the next",
+                                      metadata: ["target": "\(entry.target)", "error": "\(error)"])
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
     /// Connects to the share that holds `path` ("/"-separated, below `config`'s share): that
     /// share itself, or, when the path crosses a DFS link, the link's first target that
-    /// accepts the session (MS-DFSC 3.1.4.1 steps 2-8 and 3.1.5.2: targets in the server's
-    /// order, the next one when one fails), and the path there. `config.dfs` off, a share not
-    /// in a namespace, or a path no link covers: the share as asked.
+    /// accepts the session, and the path there. `config.dfs` off, a share not in a namespace,
+    /// or a path no link covers: the share as asked.
     public static func connect(_ config: ClientConfiguration, below path: String) async throws -> (share: Share, path: String) {
         var config = config, path = path
         var share = try await connect(config)
         for _ in 0..<maxLinkHops {
             guard config.dfs, share.inDFS, !path.isEmpty else { return (share, path) }
-            let wire = "\\" + config.host + "\\" + config.share + "\\" + path.split(separator: "/").joined(separator: "\\")
-            let referral: DFSReferralResponse
+            let hop: LinkHop<(Share, ClientConfiguration)>?
             do {
-                referral = try await share.referral(for: wire)
-            } catch SMBError.status(let s, _) where [.objectPathNotFound, .objectNameNotFound, .notFound].contains(s) {
-                return (share, path)                // no link on the way (MS-DFSC 3.2.5.x answers so)
+                hop = try await share.followLink(path, config: config) { c in (try await connect(c), c) }
+            } catch SMBError.status(let s, _) where notALink.contains(s) {
+                return (share, path)
             } catch {
                 await share.disconnect()
                 throw error
             }
-            let prefix = Array(wire.utf16.prefix(referral.pathConsumed / 2))
-            let shareItself = "\\" + config.host + "\\" + config.share
-            guard let rest = remainder(of: wire, consumed: referral.pathConsumed) else {
-                await share.disconnect()
-                throw SMBError.malformed("DFS referral for \(wire) ends inside a name (PathConsumed \(referral.pathConsumed))")
-            }
-            // A root referral for the namespace itself: the path is served here.
-            if prefix.count <= shareItself.utf16.count || referral.entries.isEmpty { return (share, path) }
+            guard let hop else { return (share, path) }
             await share.disconnect()
-            var lastError: Error = SMBError.connectFailed("DFS link \(String(decoding: prefix, as: UTF16.self)) has no usable target")
-            var next: (Share, ClientConfiguration, String)?
-            for entry in referral.entries {
-                guard let t = DFSTarget(entry.target) else { continue }
-                var c = config
-                c.host = t.server
-                c.share = t.share
-                c.address = nil                     // ip= pins the first server only
-                let there = [t.path, rest].filter { !$0.isEmpty }.joined(separator: "/")
-                do {
-                    let s = try await connect(c)
-                    config.logger.info("DFS link followed", metadata: ["link": "\(String(decoding: prefix, as: UTF16.self))",
-                                                                       "target": "\(entry.target)"])
-                    next = (s, c, there)
-                    break
-                } catch {
-                    config.logger.warning("DFS target unreachable; trying the next",
-                                          metadata: ["target": "\(entry.target)", "error": "\(error)"])
-                    lastError = error
-                }
-            }
-            guard let (s, c, there) = next else { throw lastError }
-            (share, config, path) = (s, c, there)
+            let there = hop.targetPath + DFSLinks.components(path).dropFirst(hop.depth)
+            (share, config, path) = (hop.value.0, hop.value.1, there.joined(separator: "/"))
         }
         await share.disconnect()
         throw SMBError.connectFailed("more than \(maxLinkHops) DFS links on the way to \(path)")

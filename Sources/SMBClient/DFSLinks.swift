@@ -63,46 +63,25 @@ final class DFSLinks: Sendable {
         return entryList.withLock { $0.contains { lower.starts(with: $0.prefix) } }
     }
 
-    /// Asks the namespace server for the referral of `path` (which it answered
-    /// STATUS_PATH_NOT_COVERED for), connects to the link's first target that accepts a
-    /// session (MS-DFSC 3.1.5.2: the server's order, the next on failure), remembers the link
-    /// for the referral's time to live, and answers where `path` is now.
+    /// Follows the link `path` crosses (which the namespace server answered
+    /// STATUS_PATH_NOT_COVERED for) to a connection to its target, remembers it for the
+    /// referral's time to live, and answers where `path` is now.
     func resolve(_ path: String, via root: Share) async throws -> (ShareConnection, String) {
+        guard let hop = try await root.followLink(path, config: config, connect: connection(to:)) else {
+            throw SMBError.status(.pathNotCovered, .create)
+        }
         let comps = Self.components(path)
-        let wire = "\\" + config.host + "\\" + config.share + (comps.isEmpty ? "" : "\\" + root.wireName(path))
-        let referral = try await root.referral(for: wire)
-        // No entries: the path is not found (3.1.5.4.3).
-        guard !referral.entries.isEmpty else { throw SMBError.status(.objectPathNotFound, .create) }
-        guard let rest = Share.remainder(of: wire, consumed: referral.pathConsumed) else {
-            throw SMBError.malformed("DFS referral for \(wire) ends inside a name (PathConsumed \(referral.pathConsumed))")
-        }
-        let linkDepth = comps.count - Self.components(rest).count
-        guard linkDepth >= 1 else { throw SMBError.status(.pathNotCovered, .create) }
-        let prefix = comps.prefix(linkDepth).map { $0.lowercased() }
-        var lastError: Error = SMBError.connectFailed("DFS link \(prefix.joined(separator: "/")) has no usable target")
-        for entry in referral.entries {
-            guard let t = DFSTarget(entry.target) else { continue }
-            do {
-                let l = try await connection(to: t, sealed: root.encryption != nil)
-                let e = Entry(prefix: prefix, link: l, targetPath: Self.components(t.path).map(root.names.local),
-                              target: entry.target, expires: .now + .seconds(ttl(entry)))
-                entryList.withLock { es in
-                    es.removeAll { $0.prefix == prefix }
-                    if es.count >= Self.maxEntries, let i = es.indices.min(by: { es[$0].expires < es[$1].expires }) {
-                        es.remove(at: i)
-                    }
-                    es.append(e)
-                }
-                config.logger.info("DFS link followed", metadata: ["link": "\(prefix.joined(separator: "/"))",
-                                                                   "target": "\(entry.target)"])
-                return (l, (e.targetPath + comps.dropFirst(linkDepth)).joined(separator: "/"))
-            } catch {
-                config.logger.warning("DFS target unreachable; trying the next",
-                                      metadata: ["target": "\(entry.target)", "error": "\(error)"])
-                lastError = error
+        let prefix = comps.prefix(hop.depth).map { $0.lowercased() }
+        let e = Entry(prefix: prefix, link: hop.value, targetPath: hop.targetPath, target: hop.entry.target,
+                      expires: .now + .seconds(ttl(hop.entry)))
+        entryList.withLock { es in
+            es.removeAll { $0.prefix == prefix }
+            if es.count >= Self.maxEntries, let i = es.indices.min(by: { es[$0].expires < es[$1].expires }) {
+                es.remove(at: i)
             }
+            es.append(e)
         }
-        throw lastError
+        return (hop.value, (hop.targetPath + comps.dropFirst(hop.depth)).joined(separator: "/"))
     }
 
     /// How long a referral is kept (MS-DFSC 3.1.5.4.3: TimeToLive seconds; 300 for a V1
@@ -112,18 +91,12 @@ final class DFSLinks: Sendable {
         return max(1, min(given, config.dfsTTLMax ?? given))
     }
 
-    /// A connection to the target's share: one already open to it, or a new session
-    /// authenticated as the namespace's, signed, and sealed when the namespace's is.
-    private func connection(to t: DFSTarget, sealed: Bool) async throws -> ShareConnection {
+    /// A connection to the share `c` names: one already open to it, or a new session.
+    private func connection(to c: ClientConfiguration) async throws -> ShareConnection {
         let same = { (l: ShareConnection) in
-            l.config.host.lowercased() == t.server.lowercased() && l.config.share.lowercased() == t.share.lowercased()
+            l.config.host.lowercased() == c.host.lowercased() && l.config.share.lowercased() == c.share.lowercased()
         }
         if let l = links.withLock({ $0.first(where: same) }) { return l }
-        var c = config
-        c.host = t.server
-        c.share = t.share
-        c.address = nil                             // ip= pins the namespace server only
-        c.seal = config.seal || sealed
         let guid = Random.bytes(16)
         let first = try await ShareConnection.establish(c, clientGuid: guid, generation: 1)
         let l = ShareConnection(config: c, clientGuid: guid, first: first)

@@ -23,7 +23,7 @@ final class ShareConnection: Sendable {
         let negotiated: Negotiated
         /// The share is in a DFS namespace (SMB2_SHARE_CAP_DFS, MS-SMB2 2.2.10): paths below it
         /// may be links, answered with STATUS_PATH_NOT_COVERED (MS-DFSC 3.1.5.1).
-        var inDFS = false
+        var inDFS: Bool { dfsPrefix != nil }
         /// "server\share", which CREATE names on a DFS share start with (MS-SMB2 2.2.13
         /// NameOffset, 3.2.4.3: with SMB2_FLAGS_DFS_OPERATIONS the name is normalized by the
         /// server's DFS code, MS-DFSC 3.2.4.1); nil elsewhere.
@@ -259,8 +259,7 @@ final class ShareConnection: Sendable {
             try await Handshake.validateNegotiate(conn, negotiated: negotiated, treeId: r.header.treeId)
             var b = Binding(connection: conn, sessionId: sessionId, treeId: r.header.treeId, generation: generation,
                             negotiated: negotiated)
-            b.inDFS = tc.capabilities & TreeConnectResponse.SMB2_SHARE_CAP_DFS != 0
-            if b.inDFS {
+            if tc.capabilities & TreeConnectResponse.SMB2_SHARE_CAP_DFS != 0 {
                 b.dfsPrefix = config.host + "\\" + config.share
                 conn.markDFSTree(r.header.treeId)
             }
